@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // End-to-end tests start servers and child processes: a couple at a time is what 2 cores bear.
+    maxWorkers: 2,
+  },
+});
