@@ -1,0 +1,25 @@
+import * as core from '@actions/core';
+import { runAction } from './action.js';
+import { actionReporter } from './action-reporter.js';
+import { ActionError, describeError } from './errors.js';
+import { parseInputs, readFromEnv } from './inputs.js';
+
+const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key'];
+
+async function main(): Promise<void> {
+  const read = readFromEnv(process.env);
+  // Masked before anything can print them, even a parse error.
+  for (const name of SECRET_INPUTS) {
+    const value = read(name);
+    if (value) core.setSecret(value);
+  }
+  try {
+    const options = parseInputs(read);
+    await runAction(options, actionReporter);
+  } catch (error) {
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
+    core.setFailed(describeError(error));
+  }
+}
+
+await main();

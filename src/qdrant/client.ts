@@ -1,0 +1,453 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, FormData, request, type Dispatcher } from 'undici';
+import { ActionError } from '../errors.js';
+import { QdrantError, hintFor, isConnectionError, networkCode } from './errors.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import type {
+  AliasDescription,
+  AliasOperation,
+  CollectionInfo,
+  CollectionsAliasesResponse,
+  CollectionsResponse,
+  CountResult,
+  SnapshotDescription,
+  SnapshotPriority,
+  VersionInfo,
+} from './types.js';
+
+export interface ClientOptions {
+  url: string;
+  apiKey?: string;
+  /** Deadline of one call (a whole snapshot creation, download or upload included), in ms. */
+  timeoutMs: number;
+  retry?: RetryPolicy;
+  onRetry?: (message: string) => void;
+}
+
+export interface DownloadResult {
+  /** Bytes and SHA-256 of the snapshot as the server sent it. */
+  size: number;
+  sha256: string;
+  /** Bytes and SHA-256 of the file written to disk (differ from the above when `transform` encrypts). */
+  storedSize: number;
+  storedSha256: string;
+}
+
+export interface DownloadOptions {
+  /** The checksum the server advertised: the file is only renamed into place when it matches. */
+  expectedSha256?: string;
+  /** Applied between the wire and the disk (encryption); called afresh on every attempt. */
+  transform?: (source: AsyncIterable<Buffer>) => AsyncIterable<Uint8Array>;
+  onProgress?: (bytes: number, total: number | undefined) => void;
+  signal?: AbortSignal;
+}
+
+/** The server sent bytes whose SHA-256 is not the checksum it advertised. */
+export class ChecksumMismatchError extends ActionError {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    where: string,
+  ) {
+    super(`SHA-256 mismatch for ${where}: the server advertised ${expected}, the bytes received hash to ${actual}.`);
+  }
+}
+
+interface CallOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Envelope<T> {
+  result: T;
+  status: string;
+  time?: number;
+}
+
+/** Counts and hashes the bytes that pass through, changing nothing. */
+function tap(onChunk: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onChunk(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+const path = (strings: TemplateStringsArray, ...names: string[]): string =>
+  strings.reduce((out, part, i) => out + part + (i < names.length ? encodeURIComponent(names[i]!) : ''), '');
+
+/** Typed REST client for the parts of Qdrant's API a backup and a restore need. */
+export class QdrantClient {
+  readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly agent: Agent;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: ClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.headers = options.apiKey ? { 'api-key': options.apiKey } : {};
+    // No undici header/body timeouts (300 s by default): creating a large snapshot can take many minutes.
+    // Each call has its own deadline instead.
+    this.agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, connections: 16 });
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  // --- Server --------------------------------------------------------------------------------------
+
+  /** `GET /`: the server's version. Fails clearly when the URL does not answer as Qdrant does. */
+  async version(): Promise<VersionInfo> {
+    const info = await this.retried(() => this.send<VersionInfo>('GET', '/', { raw: true }));
+    if (typeof info !== 'object' || info === null || typeof info.version !== 'string') {
+      throw this.notQdrant('GET', '/', 'its answer has no version field');
+    }
+    return info;
+  }
+
+  /** `GET /readyz`: true once the server accepts requests. */
+  async ready(signal?: AbortSignal): Promise<boolean> {
+    try {
+      const response = await request(`${this.url}/readyz`, {
+        dispatcher: this.agent,
+        signal: signal ?? AbortSignal.timeout(5_000),
+      });
+      await response.body.dump();
+      return response.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  // --- Collections ---------------------------------------------------------------------------------
+
+  async listCollections(): Promise<string[]> {
+    const result = await this.get<CollectionsResponse>('/collections');
+    return result.collections.map((collection) => collection.name).sort();
+  }
+
+  async collectionInfo(collection: string): Promise<CollectionInfo> {
+    return this.get<CollectionInfo>(path`/collections/${collection}`);
+  }
+
+  async collectionExists(collection: string): Promise<boolean> {
+    return (await this.listCollections()).includes(collection);
+  }
+
+  /** Exact point count; `points_count` in collection info is only approximate. */
+  async exactCount(collection: string): Promise<number> {
+    const result = await this.retried(() =>
+      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, { body: { exact: true } }),
+    );
+    return result.count;
+  }
+
+  // --- Aliases -------------------------------------------------------------------------------------
+
+  async aliases(): Promise<AliasDescription[]> {
+    const result = await this.get<CollectionsAliasesResponse>('/aliases');
+    return result.aliases;
+  }
+
+  async updateAliases(actions: AliasOperation[]): Promise<void> {
+    await this.retried(() => this.send<boolean>('POST', '/collections/aliases', { body: { actions } }));
+  }
+
+  // --- Snapshots -----------------------------------------------------------------------------------
+
+  async listSnapshots(collection: string): Promise<SnapshotDescription[]> {
+    return this.get<SnapshotDescription[]>(path`/collections/${collection}/snapshots`);
+  }
+
+  async deleteSnapshot(collection: string, snapshot: string): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>('DELETE', path`/collections/${collection}/snapshots/${snapshot}`, { query: { wait: 'true' } }),
+    );
+  }
+
+  /**
+   * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
+   * started writing, the snapshots that appeared since are deleted before the next attempt.
+   */
+  async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
+    const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
+    return this.retried(
+      () =>
+        this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
+          query: { wait: 'true' },
+          signal,
+        }),
+      async () => {
+        const orphans = (await this.listSnapshots(collection).catch(() => [])).filter((s) => !before.has(s.name));
+        for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
+      },
+    );
+  }
+
+  /**
+   * Streams a snapshot into `destination`, hashing it in the same pass. The bytes land in a temporary
+   * file that is renamed into place only when complete and, if `expectedSha256` is given, matching.
+   */
+  async downloadSnapshot(
+    collection: string,
+    snapshot: string,
+    destination: string,
+    options: DownloadOptions = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/snapshots/${snapshot}`;
+    const partial = `${destination}.partial`;
+    try {
+      const result = await this.retried(() => this.downloadOnce(route, partial, options));
+      if (options.expectedSha256 && options.expectedSha256 !== result.sha256) {
+        throw new ChecksumMismatchError(options.expectedSha256, result.sha256, `snapshot ${snapshot} of ${collection}`);
+      }
+      await rename(partial, destination);
+      return result;
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  private async downloadOnce(route: string, partial: string, options: DownloadOptions): Promise<DownloadResult> {
+    const { body, headers } = await this.open('GET', route, { signal: options.signal });
+    const total = Number(headers['content-length']) || undefined;
+    const wire = createHash('sha256');
+    const stored = createHash('sha256');
+    let size = 0;
+    let storedSize = 0;
+    const wireTap = tap((chunk) => {
+      wire.update(chunk);
+      size += chunk.length;
+      options.onProgress?.(size, total);
+    });
+    const storedTap = tap((chunk) => {
+      stored.update(chunk);
+      storedSize += chunk.length;
+    });
+    try {
+      if (options.transform) {
+        await pipeline(body, wireTap, options.transform, storedTap, createWriteStream(partial));
+      } else {
+        await pipeline(body, wireTap, storedTap, createWriteStream(partial));
+      }
+    } catch (error) {
+      throw this.wrapFailure('GET', route, error);
+    }
+    if (total !== undefined && size !== total) {
+      throw new QdrantError(`The download of ${route} ended after ${size} of ${total} bytes.`, {
+        method: 'GET',
+        path: route,
+        code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+      });
+    }
+    return { size, sha256: wire.digest('hex'), storedSize, storedSha256: stored.digest('hex') };
+  }
+
+  /**
+   * Recovers `collection` from a snapshot file by upload (`priority=snapshot`: without it a new
+   * collection can end up empty). The server checks `checksum` before touching anything. The file is
+   * reopened on every attempt, so a retry sends it whole again.
+   */
+  async uploadSnapshot(
+    collection: string,
+    file: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+  ): Promise<void> {
+    const route = path`/collections/${collection}/snapshots/upload`;
+    await this.retried(async () => {
+      const form = new FormData();
+      form.set('snapshot', await openAsBlob(file), `${collection}.snapshot`);
+      return this.send<boolean>('POST', route, {
+        query: { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum },
+        body: form,
+        signal: options.signal,
+      });
+    });
+  }
+
+  // --- Plumbing ------------------------------------------------------------------------------------
+
+  private get<T>(route: string): Promise<T> {
+    return this.retried(() => this.send<T>('GET', route));
+  }
+
+  private retried<T>(operation: () => Promise<T>, beforeRetry?: () => Promise<void>): Promise<T> {
+    return withRetry(operation, this.retry, {
+      beforeRetry,
+      onRetry: (error, attempt, delayMs) =>
+        this.options.onRetry?.(
+          `${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
+        ),
+    });
+  }
+
+  private async send<T>(method: Dispatcher.HttpMethod, route: string, options: CallOptions & { raw?: boolean } = {}) {
+    const { body, statusCode } = await this.open(method, route, options);
+    let text: string;
+    try {
+      text = await body.text();
+    } catch (error) {
+      throw this.wrapFailure(method, route, error);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw this.notQdrant(method, route, `it answered ${statusCode} with ${describeBody(text)}`);
+    }
+    if (options.raw) return parsed as T;
+    if (typeof parsed !== 'object' || parsed === null || !('result' in parsed) || !('status' in parsed)) {
+      throw this.notQdrant(method, route, `its ${statusCode} answer is JSON without Qdrant's result envelope`);
+    }
+    return (parsed as Envelope<T>).result;
+  }
+
+  /** Sends a request and returns the response when its status is 2xx; otherwise throws a QdrantError. */
+  private async open(method: Dispatcher.HttpMethod, route: string, options: CallOptions) {
+    const url = new URL(this.url + route);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value);
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+    const isJson = options.body !== undefined && !(options.body instanceof FormData);
+    const started = Date.now();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method,
+        dispatcher: this.agent,
+        signal,
+        headers: { ...this.headers, ...(isJson ? { 'content-type': 'application/json' } : {}) },
+        body: isJson ? JSON.stringify(options.body) : (options.body as FormData | undefined),
+      });
+    } catch (error) {
+      if (deadline.aborted) throw this.timedOut(method, route, Date.now() - started, timeoutMs);
+      throw this.wrapFailure(method, route, error);
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      // The deadline covers the body too: a stalled download aborts the stream with a timeout error.
+      deadline.addEventListener('abort', () => response.body.destroy(this.timedOut(method, route, Date.now() - started, timeoutMs)), {
+        once: true,
+      });
+      return response;
+    }
+    const text = await response.body.text().catch(() => '');
+    throw await this.httpError(method, route, response.statusCode, text, response.headers['retry-after']);
+  }
+
+  private async httpError(
+    method: string,
+    route: string,
+    status: number,
+    text: string,
+    retryAfter: string | string[] | undefined,
+  ): Promise<QdrantError> {
+    let qdrantMessage: string | undefined;
+    try {
+      const parsed = JSON.parse(text) as { status?: { error?: string } };
+      qdrantMessage = parsed.status?.error;
+    } catch {}
+    if (qdrantMessage === undefined && status === 404 && !text.trim().startsWith('{')) {
+      if (route === '/' || /<html/i.test(text)) return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
+    }
+    let hint = hintFor(status, this.url, method);
+    const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
+    if (status === 404 && collection && collection !== 'aliases' && /collection/i.test(qdrantMessage ?? '')) {
+      const existing = await this.listCollectionsQuietly();
+      hint = `Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`;
+    }
+    const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
+    return new QdrantError(`Qdrant answered ${status} to ${method} ${route}${detail}.${hint ? ` ${hint}` : ''}`, {
+      method,
+      path: route,
+      status,
+      qdrantMessage,
+      retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+    });
+  }
+
+  private async listCollectionsQuietly(): Promise<string[]> {
+    try {
+      const { body } = await this.open('GET', '/collections', { timeoutMs: 10_000 });
+      const parsed = JSON.parse(await body.text()) as Envelope<CollectionsResponse>;
+      return parsed.result.collections.map((c) => c.name).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  private wrapFailure(method: string, route: string, error: unknown): QdrantError | ActionError {
+    if (error instanceof QdrantError || error instanceof ActionError) return error;
+    const code = networkCode(error);
+    if (code === 'ECONNREFUSED') {
+      return new QdrantError(
+        `Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check 'url' (REST port, usually 6333) or use 'start: docker' / 'start: binary'.`,
+        { method, path: route, code },
+        { cause: error },
+      );
+    }
+    if (code?.startsWith('ERR_SSL') || /wrong version number|ssl/i.test(String((error as Error)?.message))) {
+      return new QdrantError(
+        `TLS handshake with ${this.url} failed for ${method} ${route} (${code ?? 'SSL error'}). The port probably speaks plain HTTP: use an http:// URL, or enable TLS on the server.`,
+        { method, path: route, code: 'TLS' },
+        { cause: error },
+      );
+    }
+    if (code === 'ENOSPC') {
+      return new ActionError(
+        `The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`,
+        { cause: error },
+      );
+    }
+    if (isConnectionError(error)) {
+      return new QdrantError(
+        `The connection to ${this.url} broke during ${method} ${route} (${code ?? (error as Error).message}).`,
+        { method, path: route, code: code ?? 'ECONNRESET' },
+        { cause: error },
+      );
+    }
+    if (error instanceof Error && error.name === 'AbortError') {
+      return new QdrantError(`${method} ${route} was cancelled.`, { method, path: route, code: 'ABORTED' }, { cause: error });
+    }
+    return new QdrantError(
+      `${method} ${route} at ${this.url} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { method, path: route, code },
+      { cause: error },
+    );
+  }
+
+  private timedOut(method: string, route: string, elapsedMs: number, timeoutMs: number): QdrantError {
+    return new QdrantError(
+      `Qdrant did not finish ${method} ${route} within ${Math.round(timeoutMs / 1000)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`,
+      { method, path: route, code: 'TIMEOUT' },
+    );
+  }
+
+  private notQdrant(method: string, route: string, why: string): QdrantError {
+    return new QdrantError(
+      `${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check 'url': it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`,
+      { method, path: route, code: 'NOT_QDRANT' },
+    );
+  }
+}
+
+function describeBody(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return 'an empty body';
+  if (/^<(!doctype|html)/i.test(trimmed)) return 'an HTML page';
+  return JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed);
+}
+

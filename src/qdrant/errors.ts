@@ -1,0 +1,79 @@
+import { ActionError } from '../errors.js';
+
+/**
+ * A request to Qdrant that failed. The message carries the HTTP status, Qdrant's own error text, the
+ * request path and a hint on what to do; it never carries the api-key.
+ */
+export class QdrantError extends ActionError {
+  constructor(
+    message: string,
+    readonly details: {
+      method: string;
+      path: string;
+      status?: number;
+      qdrantMessage?: string;
+      code?: string;
+      retryAfterMs?: number;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number | undefined {
+    return this.details.status;
+  }
+
+  /** Worth another attempt: the connection broke, or the server said it is busy or failing. */
+  get retryable(): boolean {
+    const { status, code } = this.details;
+    if (status === undefined) return code !== 'NOT_QDRANT' && code !== 'TLS' && code !== 'TIMEOUT';
+    return status === 429 || status === 408 || status >= 500;
+  }
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+/** The error code of a network failure, looking through undici's `cause` chain. */
+export function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isConnectionError(error: unknown): boolean {
+  const code = networkCode(error);
+  if (code && (CONNECTION_CODES.has(code) || code.startsWith('ERR_SSL'))) return true;
+  return error instanceof Error && /terminated|other side closed|socket hang up/i.test(error.message);
+}
+
+/** The hint appended to a failed request, by status. */
+export function hintFor(status: number, url: string, method: string): string {
+  if (status === 401) return "Check 'api-key': the server requires one, or the one given is wrong.";
+  if (status === 403) {
+    return method === 'GET'
+      ? 'The key lacks read access to this resource; use a key with access to the collections being backed up.'
+      : "The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in 'api-key'.";
+  }
+  if (status === 413) return 'The server refused the request size; raise service.max_request_size_mb on the server.';
+  if (status === 429) return 'The server is rate limiting; lower `concurrency` or retry later.';
+  if (status >= 500) return `Qdrant at ${url} failed internally; its log says why.`;
+  return '';
+}

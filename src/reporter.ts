@@ -1,0 +1,21 @@
+/**
+ * How the core talks to the person watching: the action logs through @actions/core, the CLI through the
+ * terminal. The core only knows this interface.
+ */
+export interface Reporter {
+  info(message: string): void;
+  warning(message: string): void;
+  debug(message: string): void;
+  /** Runs `fn` inside a collapsible log group (the CLI just prints a heading). */
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  /** Periodic transfer progress for one collection. */
+  progress(collection: string, verb: string, done: number, total: number | undefined, bytesPerSecond: number): void;
+}
+
+export const silentReporter: Reporter = {
+  info: () => {},
+  warning: () => {},
+  debug: () => {},
+  group: (_title, fn) => fn(),
+  progress: () => {},
+};

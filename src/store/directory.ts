@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ManifestError } from '../errors.js';
+import { MANIFEST_FILE, readManifest, type Manifest, type ManifestCollection } from '../manifest.js';
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Checks a backup folder against its manifest before anything touches a server: every file present with
+ * its recorded size and SHA-256 (streamed), and nothing there that the manifest does not list.
+ */
+export async function validateBackupFolder(
+  folder: string,
+  collections?: ManifestCollection[],
+): Promise<Manifest> {
+  const manifest = await readManifest(folder);
+  const expected = new Set([MANIFEST_FILE, ...manifest.collections.map((c) => c.file)]);
+  const extra = (await readdir(folder)).filter((entry) => !expected.has(entry));
+  if (extra.length > 0) {
+    throw new ManifestError(
+      `${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`,
+    );
+  }
+  for (const collection of collections ?? manifest.collections) {
+    const file = path.join(folder, collection.file);
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      throw new ManifestError(
+        `The backup is missing ${collection.file} (collection ${collection.name}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection.name}.`,
+      );
+    }
+    if (size !== collection.size) {
+      throw new ManifestError(
+        `${collection.file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The file is truncated or damaged: use another backup.`,
+      );
+    }
+    const actual = await sha256File(file);
+    if (actual !== collection.sha256) {
+      throw new ManifestError(
+        `${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`,
+      );
+    }
+  }
+  return manifest;
+}
+
+export interface BackupListing {
+  folder: string;
+  manifest?: Manifest;
+  error?: string;
+}
+
+/** Backup folders directly under `root` (or `root` itself), newest first by manifest date. */
+export async function listBackups(root: string): Promise<BackupListing[]> {
+  const candidates = [root];
+  try {
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (entry.isDirectory()) candidates.push(path.join(root, entry.name));
+    }
+  } catch (error) {
+    throw new ManifestError(`Cannot read ${root}: ${(error as Error).message}.`);
+  }
+  const listings: BackupListing[] = [];
+  for (const folder of candidates) {
+    const entries = await readdir(folder).catch(() => [] as string[]);
+    if (!entries.includes(MANIFEST_FILE)) continue;
+    try {
+      listings.push({ folder, manifest: await readManifest(folder) });
+    } catch (error) {
+      listings.push({ folder, error: (error as Error).message });
+    }
+  }
+  return listings.sort((a, b) => (b.manifest?.created_at ?? '').localeCompare(a.manifest?.created_at ?? ''));
+}
