@@ -70,7 +70,11 @@ async function restore(client: QdrantClient, options: Options, reporter: Reporte
     : options.path;
   core.setOutput('path', folder);
   core.setOutput('manifest', `${folder}/${MANIFEST_FILE}`);
-  const result = await runRestore(client, { ...options, path: folder, tempDir: process.env.RUNNER_TEMP || undefined }, reporter);
+  const result = await runRestore(
+    client,
+    { ...options, path: folder, tempDir: process.env.RUNNER_TEMP || undefined },
+    reporter,
+  );
   const live = result.collections.filter((c) => c.outcome !== 'failed');
   core.setOutput('collections', JSON.stringify(live.map((c) => c.target)));
   core.setOutput('points', String(result.points));

@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from './crypto.js';
 import { ActionError, describeError } from './errors.js';
 import { snapshotFileName } from './files.js';
-import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestCollection } from './manifest.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  writeManifest,
+  type Manifest,
+  type ManifestCollection,
+} from './manifest.js';
 import { selectNames } from './names.js';
 import { mapPool } from './pool.js';
 import { progressTicker } from './progress.js';
@@ -38,14 +45,25 @@ export interface BackupResult {
 }
 
 /** Snapshots every selected collection into `options.path` and writes the manifest. */
-export async function runBackup(client: QdrantClient, options: BackupOptions, reporter: Reporter): Promise<BackupResult> {
+export async function runBackup(
+  client: QdrantClient,
+  options: BackupOptions,
+  reporter: Reporter,
+): Promise<BackupResult> {
   const { version } = await client.version();
   reporter.info(`Qdrant ${version} at ${client.url}`);
   const available = await client.listCollections();
   if (available.length === 0) {
-    throw new ActionError(`No collections found at ${client.url}: there is nothing to back up. Check 'url' and 'api-key'.`);
+    throw new ActionError(
+      `No collections found at ${client.url}: there is nothing to back up. Check 'url' and 'api-key'.`,
+    );
   }
-  const selected = selectNames(available, options.collections, options.exclude, `the server at ${client.url}`);
+  const selected = selectNames(
+    available,
+    options.collections,
+    options.exclude,
+    `the server at ${client.url}`,
+  );
   if (selected.length === 0) {
     throw new ActionError(
       `No collections found at ${client.url} matching collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; it has: ${available.join(', ')}.`,
@@ -57,7 +75,9 @@ export async function runBackup(client: QdrantClient, options: BackupOptions, re
   const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
   const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
 
-  reporter.info(`Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`);
+  reporter.info(
+    `Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`,
+  );
   const outcomes = await mapPool(selected, options.concurrency, async (name) => {
     try {
       return await reporter.group(`Back up ${name}`, () =>
@@ -148,7 +168,9 @@ async function backupCollection(
       result = await download();
     }
     if (!snapshot.checksum) {
-      reporter.warning(`Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`);
+      reporter.warning(
+        `Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`,
+      );
     }
     return {
       name,
@@ -166,7 +188,9 @@ async function backupCollection(
   } finally {
     if (!options.keepServerSnapshots) {
       await client.deleteSnapshot(name, snapshot.name).catch((error) => {
-        reporter.warning(`Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error)}`);
+        reporter.warning(
+          `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error)}`,
+        );
       });
     }
   }

@@ -149,7 +149,9 @@ function options(mode: 'backup' | 'restore', flags: Flags, folder: string): Opti
 }
 
 function backupsRoot(flags: Flags): string {
-  return path.resolve(flags.out ?? process.env.BACKUP_DIR ?? path.join(os.homedir(), '.qdrant-snapshot', 'backups'));
+  return path.resolve(
+    flags.out ?? process.env.BACKUP_DIR ?? path.join(os.homedir(), '.qdrant-snapshot', 'backups'),
+  );
 }
 
 /** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
@@ -184,7 +186,9 @@ async function keepNewest(root: string, keep: number, reporter: Reporter): Promi
 async function commandBackup(flags: Flags, reporter: Reporter): Promise<number> {
   const keep = flags.keep === undefined ? undefined : Number(flags.keep);
   if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
-    throw new InputError(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
+    throw new InputError(
+      `--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`,
+    );
   }
   const root = backupsRoot(flags);
   const opts = options('backup', flags, path.join(root, `qdrant-snapshots-${stamp()}`));
@@ -193,7 +197,9 @@ async function commandBackup(flags: Flags, reporter: Reporter): Promise<number> 
     const result = await runBackup(qdrant, opts, reporter);
     console.log(reportText(backupReport(result)));
     if (result.failed.length > 0) {
-      throw new ActionError(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
+      throw new ActionError(
+        `The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
+      );
     }
     if (keep !== undefined) await keepNewest(root, keep, reporter);
     return 0;
@@ -240,8 +246,12 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
         return { expected: c, target, aliases: opts.aliases ? c.aliases : [] };
       });
     const results = await verifyCollections(qdrant, targets, opts.concurrency);
-    for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`);
-    if (results.some((r) => !r.ok)) throw new ActionError(`The server does not match the backup:\n${describeFailures(results)}`);
+    for (const r of results)
+      console.log(
+        `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`,
+      );
+    if (results.some((r) => !r.ok))
+      throw new ActionError(`The server does not match the backup:\n${describeFailures(results)}`);
     return 0;
   } finally {
     await qdrant.close();
@@ -266,7 +276,9 @@ async function commandList(dir: string | undefined, flags: Flags): Promise<numbe
       `${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${formatBytes(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`,
     );
     for (const c of m.collections) {
-      console.log(`    ${c.name}: ${c.points} points, ${formatBytes(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
+      console.log(
+        `    ${c.name}: ${c.points} points, ${formatBytes(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`,
+      );
     }
   }
   return 0;
@@ -303,7 +315,9 @@ export async function cli(argv: string[]): Promise<number> {
       case 'list':
         return await commandList(dir, flags);
       default:
-        console.error(`Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`);
+        console.error(
+          `Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`,
+        );
         return 2;
     }
   } catch (error) {

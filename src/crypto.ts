@@ -24,7 +24,9 @@ export function decryptStream(passphrase: string, file: string) {
     decrypter.addPassphrase(passphrase);
     let opened: AsyncIterable<Uint8Array>;
     try {
-      opened = (await decrypter.decrypt(ReadableStream.from(source) as ReadableStream<Uint8Array>)) as unknown as AsyncIterable<Uint8Array>;
+      opened = (await decrypter.decrypt(
+        ReadableStream.from(source) as ReadableStream<Uint8Array>,
+      )) as unknown as AsyncIterable<Uint8Array>;
     } catch (error) {
       throw new ActionError(
         `Cannot decrypt ${file}: ${/passphrase|identity|no identity matched|incorrect/i.test((error as Error).message) ? "the 'encryption-key' is not the one this backup was encrypted with" : (error as Error).message}. Give the same 'encryption-key' the backup step used.`,
@@ -34,9 +36,12 @@ export function decryptStream(passphrase: string, file: string) {
     try {
       yield* opened;
     } catch (error) {
-      throw new ActionError(`${file} failed authentication while decrypting (${(error as Error).message}): the file is damaged or was altered. Use another backup.`, {
-        cause: error,
-      });
+      throw new ActionError(
+        `${file} failed authentication while decrypting (${(error as Error).message}): the file is damaged or was altered. Use another backup.`,
+        {
+          cause: error,
+        },
+      );
     }
   };
 }

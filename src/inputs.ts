@@ -84,10 +84,18 @@ function bool(name: string, value: string, fallback: boolean): boolean {
   throw new InputError(`Input '${name}' got ${quoted(value)}; it accepts true or false.`);
 }
 
-function integer(name: string, value: string, min: number, max: number, fallback?: number): number | undefined {
+function integer(
+  name: string,
+  value: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number | undefined {
   if (value === '') return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new InputError(`Input '${name}' got ${quoted(value)}; it accepts a whole number from ${min} to ${max}.`);
+    throw new InputError(
+      `Input '${name}' got ${quoted(value)}; it accepts a whole number from ${min} to ${max}.`,
+    );
   }
   return Number(value);
 }
@@ -107,7 +115,9 @@ function httpUrl(name: string, value: string): string {
     );
   }
   if (parsed.username || parsed.password) {
-    throw new InputError(`Input '${name}' must not carry credentials in the URL; pass the key in 'api-key' instead.`);
+    throw new InputError(
+      `Input '${name}' must not carry credentials in the URL; pass the key in 'api-key' instead.`,
+    );
   }
   return value.replace(/\/+$/, '');
 }
@@ -116,7 +126,9 @@ function repository(value: string): Repository | undefined {
   if (value === '') return undefined;
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
   if (!match) {
-    throw new InputError(`Input 'repository' got ${quoted(value)}; it accepts owner/name, such as octo-org/search.`);
+    throw new InputError(
+      `Input 'repository' got ${quoted(value)}; it accepts owner/name, such as octo-org/search.`,
+    );
   }
   return { owner: match[1]!, repo: match[2]! };
 }
@@ -140,9 +152,12 @@ function renames(value: string): Map<string, string> {
     const to = match[2]!.trim();
     checkCollectionName(from, `Input 'rename'`);
     checkCollectionName(to, `Input 'rename'`);
-    if (pairs.has(from)) throw new InputError(`Input 'rename' names ${quoted(from)} twice; give each collection one new name.`);
+    if (pairs.has(from))
+      throw new InputError(`Input 'rename' names ${quoted(from)} twice; give each collection one new name.`);
     if ([...pairs.values()].includes(to)) {
-      throw new InputError(`Input 'rename' maps two collections to ${quoted(to)}; each new name must be unique.`);
+      throw new InputError(
+        `Input 'rename' maps two collections to ${quoted(to)}; each new name must be unique.`,
+      );
     }
     pairs.set(from, to);
   }
@@ -195,7 +210,13 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     artifact: bool('artifact', read('artifact'), true),
     artifactName: artifactName(read('artifact-name')),
     retentionDays: integer('retention-days', read('retention-days'), 1, 90),
-    compressionLevel: integer('compression-level', read('compression-level'), 0, 9, DEFAULT_COMPRESSION_LEVEL)!,
+    compressionLevel: integer(
+      'compression-level',
+      read('compression-level'),
+      0,
+      9,
+      DEFAULT_COMPRESSION_LEVEL,
+    )!,
     runId: runIdValue,
     workflow: workflow(read('workflow')),
     branch: read('branch') || undefined,
@@ -212,7 +233,9 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     start: oneOf('start', read('start'), START, 'none'),
     qdrantVersion: qdrantVersion(read('qdrant-version')),
     startTimeoutSeconds: integer('start-timeout', read('start-timeout'), 1, 3600, 60)!,
-    downloadBaseUrl: read('download-base-url') ? httpUrl('download-base-url', read('download-base-url')) : undefined,
+    downloadBaseUrl: read('download-base-url')
+      ? httpUrl('download-base-url', read('download-base-url'))
+      : undefined,
     encryptionKey: read('encryption-key') || undefined,
   };
   if (options.runId !== undefined && options.workflow !== undefined) {

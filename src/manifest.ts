@@ -40,7 +40,16 @@ export interface Manifest {
   failed: ManifestFailure[];
 }
 
-const TOP_FIELDS = ['format', 'version', 'created_at', 'qdrant_version', 'complete', 'encryption', 'collections', 'failed'];
+const TOP_FIELDS = [
+  'format',
+  'version',
+  'created_at',
+  'qdrant_version',
+  'complete',
+  'encryption',
+  'collections',
+  'failed',
+];
 const COLLECTION_FIELDS = [
   'name',
   'file',
@@ -79,7 +88,14 @@ export function checkPlainFileName(file: string, where: string): void {
 }
 
 function checkName(name: unknown, where: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 255 || /[/\\\0]/.test(name) || name === '..' || name === '.') {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > 255 ||
+    /[/\\\0]/.test(name) ||
+    name === '..' ||
+    name === '.'
+  ) {
     throw new ManifestError(`${where}: ${JSON.stringify(name)} is not a valid collection name.`);
   }
   return name;
@@ -103,7 +119,9 @@ function nonNegativeInteger(value: unknown, where: string): number {
 
 function sha256(value: unknown, where: string): string {
   if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
-    throw new ManifestError(`${where} must be a SHA-256 in lowercase hex (64 characters); got ${JSON.stringify(value)}.`);
+    throw new ManifestError(
+      `${where} must be a SHA-256 in lowercase hex (64 characters); got ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }
@@ -115,10 +133,13 @@ function parseCollection(raw: unknown, index: number): ManifestCollection {
   const name = checkName(raw.name, `${where}.name`);
   if (typeof raw.file !== 'string') throw new ManifestError(`${where}.file must be a string.`);
   checkPlainFileName(raw.file, `${where}.file`);
-  if (!isObject(raw.config)) throw new ManifestError(`${where}.config must be an object (the collection's config.params).`);
-  if (!Array.isArray(raw.aliases)) throw new ManifestError(`${where}.aliases must be an array of alias names.`);
+  if (!isObject(raw.config))
+    throw new ManifestError(`${where}.config must be an object (the collection's config.params).`);
+  if (!Array.isArray(raw.aliases))
+    throw new ManifestError(`${where}.aliases must be an array of alias names.`);
   const aliases = raw.aliases.map((alias, i) => checkName(alias, `${where}.aliases[${i}]`));
-  if (typeof raw.encrypted !== 'boolean') throw new ManifestError(`${where}.encrypted must be true or false.`);
+  if (typeof raw.encrypted !== 'boolean')
+    throw new ManifestError(`${where}.encrypted must be true or false.`);
   return {
     name,
     file: raw.file,
@@ -159,11 +180,16 @@ export function parseManifest(text: string): Manifest {
     throw new ManifestError('manifest.json created_at must be an ISO 8601 date.');
   }
   if (typeof raw.qdrant_version !== 'string' || !/^\d+\.\d+\.\d+/.test(raw.qdrant_version)) {
-    throw new ManifestError(`manifest.json qdrant_version must be a version such as 1.19.0; got ${JSON.stringify(raw.qdrant_version)}.`);
+    throw new ManifestError(
+      `manifest.json qdrant_version must be a version such as 1.19.0; got ${JSON.stringify(raw.qdrant_version)}.`,
+    );
   }
-  if (typeof raw.complete !== 'boolean') throw new ManifestError('manifest.json complete must be true or false.');
+  if (typeof raw.complete !== 'boolean')
+    throw new ManifestError('manifest.json complete must be true or false.');
   if (raw.encryption !== null && raw.encryption !== 'age-scrypt') {
-    throw new ManifestError(`manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "age-scrypt".`);
+    throw new ManifestError(
+      `manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "age-scrypt".`,
+    );
   }
   if (!Array.isArray(raw.collections)) throw new ManifestError('manifest.json collections must be an array.');
   if (!Array.isArray(raw.failed)) throw new ManifestError('manifest.json failed must be an array.');
@@ -178,14 +204,18 @@ export function parseManifest(text: string): Manifest {
     const seen = new Set<string>();
     for (const collection of collections) {
       if (seen.has(collection[key])) {
-        throw new ManifestError(`manifest.json lists the ${key} ${JSON.stringify(collection[key])} twice; each must be unique.`);
+        throw new ManifestError(
+          `manifest.json lists the ${key} ${JSON.stringify(collection[key])} twice; each must be unique.`,
+        );
       }
       seen.add(collection[key]);
     }
   }
   for (const collection of collections) {
     if (collection.encrypted !== (raw.encryption === 'age-scrypt')) {
-      throw new ManifestError(`manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`);
+      throw new ManifestError(
+        `manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`,
+      );
     }
   }
   return {

@@ -9,7 +9,13 @@ export interface Reporter {
   /** Runs `fn` inside a collapsible log group (the CLI just prints a heading). */
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
   /** Periodic transfer progress for one collection. */
-  progress(collection: string, verb: string, done: number, total: number | undefined, bytesPerSecond: number): void;
+  progress(
+    collection: string,
+    verb: string,
+    done: number,
+    total: number | undefined,
+    bytesPerSecond: number,
+  ): void;
 }
 
 export const silentReporter: Reporter = {

@@ -12,7 +12,7 @@ import type { Manifest, ManifestCollection } from './manifest.js';
 import { readManifest } from './manifest.js';
 import { selectNames } from './names.js';
 import { mapPool } from './pool.js';
-import type { QdrantClient } from './qdrant/client.js';
+import { uploadedSnapshotName, type QdrantClient } from './qdrant/client.js';
 import type { AliasDescription, AliasOperation } from './qdrant/types.js';
 import type { Reporter } from './reporter.js';
 import { validateBackupFolder } from './store/directory.js';
@@ -63,7 +63,11 @@ interface Planned {
 }
 
 /** Restores the backup at `options.path` into the server, then verifies it against the manifest. */
-export async function runRestore(client: QdrantClient, options: RestoreOptions, reporter: Reporter): Promise<RestoreResult> {
+export async function runRestore(
+  client: QdrantClient,
+  options: RestoreOptions,
+  reporter: Reporter,
+): Promise<RestoreResult> {
   // Everything about the backup is checked before the first request to the server.
   const manifest = await readManifest(options.path);
   if (!manifest.complete) {
@@ -91,14 +95,24 @@ export async function runRestore(client: QdrantClient, options: RestoreOptions, 
   }
   const selected = manifest.collections.filter((c) => names.includes(c.name));
   await validateBackupFolder(options.path, selected);
-  reporter.info(`Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`);
+  reporter.info(
+    `Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`,
+  );
 
-  const tempDir = manifest.encryption ? await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'qdrant-snapshot-')) : undefined;
+  const tempDir = manifest.encryption
+    ? await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'qdrant-snapshot-'))
+    : undefined;
   try {
     const files = await plaintextFiles(manifest, selected, options, tempDir);
 
     const { version } = await client.version();
-    checkVersionCompatible(manifest.qdrant_version, version, client.url, options.allowVersionMismatch, reporter);
+    checkVersionCompatible(
+      manifest.qdrant_version,
+      version,
+      client.url,
+      options.allowVersionMismatch,
+      reporter,
+    );
     const existing = new Set(await client.listCollections());
     const plan: Planned[] = selected.map((entry) => {
       const target = options.rename.get(entry.name) ?? entry.name;
@@ -107,27 +121,48 @@ export async function runRestore(client: QdrantClient, options: RestoreOptions, 
     const serverAliases = options.aliases ? await client.aliases() : [];
     checkConflicts(plan, serverAliases, options, client.url);
 
-    const outcomes = await mapPool(plan, options.concurrency, async ({ entry, target, exists }): Promise<CollectionRestore> => {
-      const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
-      if (exists && options.ifExists === 'skip') {
-        reporter.info(`Collection ${target} exists; skipped (if-exists: skip).`);
-        return { ...base, outcome: 'skipped', durationMs: 0 };
-      }
-      const started = Date.now();
-      try {
-        await reporter.group(`Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`, async () => {
-          reporter.info(`Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`);
-          await client.uploadSnapshot(target, files.get(entry.name)!, { checksum: entry.snapshot_sha256, priority: 'snapshot' });
-        });
-        return { ...base, outcome: 'restored', durationMs: Date.now() - started };
-      } catch (error) {
-        reporter.warning(`Collection ${target} was not restored: ${describeError(error)}`);
-        return { ...base, outcome: 'failed', durationMs: Date.now() - started, error: describeError(error) };
-      }
-    });
+    const outcomes = await mapPool(
+      plan,
+      options.concurrency,
+      async ({ entry, target, exists }): Promise<CollectionRestore> => {
+        const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
+        if (exists && options.ifExists === 'skip') {
+          reporter.info(`Collection ${target} exists; skipped (if-exists: skip).`);
+          return { ...base, outcome: 'skipped', durationMs: 0 };
+        }
+        const started = Date.now();
+        try {
+          await reporter.group(
+            `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
+            async () => {
+              reporter.info(
+                `Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`,
+              );
+              await client.uploadSnapshot(target, files.get(entry.name)!, {
+                checksum: entry.snapshot_sha256,
+                priority: 'snapshot',
+              });
+              // Qdrant keeps the uploaded file among the collection's snapshots (named after the multipart
+              // file name): remove it so a restore leaves nothing behind on the server.
+              await client.deleteSnapshot(target, uploadedSnapshotName(target)).catch(() => {});
+            },
+          );
+          return { ...base, outcome: 'restored', durationMs: Date.now() - started };
+        } catch (error) {
+          reporter.warning(`Collection ${target} was not restored: ${describeError(error)}`);
+          return {
+            ...base,
+            outcome: 'failed',
+            durationMs: Date.now() - started,
+            error: describeError(error),
+          };
+        }
+      },
+    );
 
     const restored = outcomes.filter((o) => o.outcome === 'restored');
-    if (options.aliases) await restoreAliases(client, plan, restored, serverAliases, options.ifExists, reporter);
+    if (options.aliases)
+      await restoreAliases(client, plan, restored, serverAliases, options.ifExists, reporter);
 
     let verified = false;
     if (options.verify && restored.length > 0) {
@@ -135,7 +170,11 @@ export async function runRestore(client: QdrantClient, options: RestoreOptions, 
         client,
         plan
           .filter((p) => restored.some((r) => r.target === p.target))
-          .map((p) => ({ expected: p.entry, target: p.target, aliases: options.aliases ? p.entry.aliases : [] })),
+          .map((p) => ({
+            expected: p.entry,
+            target: p.target,
+            aliases: options.aliases ? p.entry.aliases : [],
+          })),
         options.concurrency,
       );
       for (const result of results) {
@@ -202,13 +241,22 @@ async function plaintextFiles(
   return files;
 }
 
-function checkConflicts(plan: Planned[], serverAliases: AliasDescription[], options: RestoreOptions, url: string): void {
+function checkConflicts(
+  plan: Planned[],
+  serverAliases: AliasDescription[],
+  options: RestoreOptions,
+  url: string,
+): void {
   if (options.ifExists !== 'fail') return;
   const clashes = plan.filter((p) => p.exists).map((p) => p.target);
   const aliasClashes = options.aliases
     ? plan.flatMap((p) =>
         p.entry.aliases
-          .map((alias) => ({ alias, current: serverAliases.find((a) => a.alias_name === alias), target: p.target }))
+          .map((alias) => ({
+            alias,
+            current: serverAliases.find((a) => a.alias_name === alias),
+            target: p.target,
+          }))
           .filter(({ current, target }) => current && current.collection_name !== target)
           .map(({ alias, current }) => `alias ${alias} (points at ${current!.collection_name})`),
       )
@@ -235,7 +283,9 @@ async function restoreAliases(
       const current = serverAliases.find((a) => a.alias_name === alias);
       if (current?.collection_name === target) continue;
       if (current && ifExists !== 'overwrite') {
-        reporter.warning(`Alias ${alias} already points at ${current.collection_name}; kept (if-exists: ${ifExists}).`);
+        reporter.warning(
+          `Alias ${alias} already points at ${current.collection_name}; kept (if-exists: ${ifExists}).`,
+        );
         continue;
       }
       if (current) actions.push({ delete_alias: { alias_name: alias } });

@@ -11,7 +11,10 @@ export interface Report {
   notes: string[];
 }
 
-export function backupReport(result: BackupResult, artifact?: { name: string; id: number; size: number }): Report {
+export function backupReport(
+  result: BackupResult,
+  artifact?: { name: string; id: number; size: number },
+): Report {
   const rows = result.collections.map((c) => [
     c.name,
     String(c.points),
@@ -22,13 +25,17 @@ export function backupReport(result: BackupResult, artifact?: { name: string; id
   for (const failure of result.failed) rows.push([failure.name, '—', '—', '—', `❌ ${failure.error}`]);
   rows.push(['**Total**', String(result.points), formatBytes(result.bytes), '', '']);
   const notes = [`Manifest: \`${result.manifestPath}\``];
-  if (result.manifest.encryption) notes.push('Snapshot files are encrypted with age (passphrase from `encryption-key`).');
-  if (artifact) notes.push(`Artifact: **${artifact.name}** (id ${artifact.id}, ${formatBytes(artifact.size)})`);
+  if (result.manifest.encryption)
+    notes.push('Snapshot files are encrypted with age (passphrase from `encryption-key`).');
+  if (artifact)
+    notes.push(`Artifact: **${artifact.name}** (id ${artifact.id}, ${formatBytes(artifact.size)})`);
   else notes.push('Artifact: not uploaded (`artifact: false`); the backup is in the folder above.');
   if (result.failed.length > 0) notes.push(`⚠️ Incomplete: ${result.failed.length} collection(s) failed.`);
   return {
     title: 'Qdrant backup',
-    lines: [`Qdrant ${result.qdrantVersion}: ${result.collections.length} collection(s) backed up to \`${result.path}\`.`],
+    lines: [
+      `Qdrant ${result.qdrantVersion}: ${result.collections.length} collection(s) backed up to \`${result.path}\`.`,
+    ],
     header: ['Collection', 'Points', 'Size', 'SHA-256', 'Duration'],
     rows,
     notes,
@@ -47,7 +54,13 @@ export function restoreReport(result: RestoreResult, source: string): Report {
               ? '✅ verified'
               : `❌ ${c.verify.problems.join('; ')}`
             : '✅ restored (not verified)';
-    return [c.target === c.name ? c.name : `${c.name} → ${c.target}`, String(c.points), formatBytes(c.size), formatDuration(c.durationMs), mark];
+    return [
+      c.target === c.name ? c.name : `${c.name} → ${c.target}`,
+      String(c.points),
+      formatBytes(c.size),
+      formatDuration(c.durationMs),
+      mark,
+    ];
   });
   return {
     title: 'Qdrant restore',
@@ -82,7 +95,11 @@ export function reportText(report: Report): string {
   const plain = (cell: string) => cell.replace(/\*\*/g, '').replace(/`/g, '');
   const table = [report.header, ...report.rows].map((row) => row.map(plain));
   const widths = report.header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const format = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [
     report.title,
     ...report.lines.map(plain),

@@ -47,7 +47,9 @@ export async function verifyCollections(
       const want = vectorConfig(expected.config);
       const have = vectorConfig(info.config.params as unknown as Record<string, unknown>);
       if (!isDeepStrictEqual(want.vectors, have.vectors)) {
-        problems.push(`vectors config: expected ${JSON.stringify(want.vectors)}, found ${JSON.stringify(have.vectors)}`);
+        problems.push(
+          `vectors config: expected ${JSON.stringify(want.vectors)}, found ${JSON.stringify(have.vectors)}`,
+        );
       }
       if (!isDeepStrictEqual(want.sparse_vectors, have.sparse_vectors)) {
         problems.push(

@@ -53,7 +53,9 @@ export class ChecksumMismatchError extends ActionError {
     readonly actual: string,
     where: string,
   ) {
-    super(`SHA-256 mismatch for ${where}: the server advertised ${expected}, the bytes received hash to ${actual}.`);
+    super(
+      `SHA-256 mismatch for ${where}: the server advertised ${expected}, the bytes received hash to ${actual}.`,
+    );
   }
 }
 
@@ -78,6 +80,11 @@ function tap(onChunk: (chunk: Buffer) => void): Transform {
       callback(null, chunk);
     },
   });
+}
+
+/** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
+export function uploadedSnapshotName(collection: string): string {
+  return `${collection}-qdrant-snapshot-action-upload.snapshot`;
 }
 
 const path = (strings: TemplateStringsArray, ...names: string[]): string =>
@@ -146,7 +153,9 @@ export class QdrantClient {
   /** Exact point count; `points_count` in collection info is only approximate. */
   async exactCount(collection: string): Promise<number> {
     const result = await this.retried(() =>
-      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, { body: { exact: true } }),
+      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, {
+        body: { exact: true },
+      }),
     );
     return result.count;
   }
@@ -170,7 +179,9 @@ export class QdrantClient {
 
   async deleteSnapshot(collection: string, snapshot: string): Promise<void> {
     await this.retried(() =>
-      this.send<boolean>('DELETE', path`/collections/${collection}/snapshots/${snapshot}`, { query: { wait: 'true' } }),
+      this.send<boolean>('DELETE', path`/collections/${collection}/snapshots/${snapshot}`, {
+        query: { wait: 'true' },
+      }),
     );
   }
 
@@ -187,7 +198,9 @@ export class QdrantClient {
           signal,
         }),
       async () => {
-        const orphans = (await this.listSnapshots(collection).catch(() => [])).filter((s) => !before.has(s.name));
+        const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
+          (s) => !before.has(s.name),
+        );
         for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
       },
     );
@@ -208,7 +221,11 @@ export class QdrantClient {
     try {
       const result = await this.retried(() => this.downloadOnce(route, partial, options));
       if (options.expectedSha256 && options.expectedSha256 !== result.sha256) {
-        throw new ChecksumMismatchError(options.expectedSha256, result.sha256, `snapshot ${snapshot} of ${collection}`);
+        throw new ChecksumMismatchError(
+          options.expectedSha256,
+          result.sha256,
+          `snapshot ${snapshot} of ${collection}`,
+        );
       }
       await rename(partial, destination);
       return result;
@@ -218,7 +235,11 @@ export class QdrantClient {
     }
   }
 
-  private async downloadOnce(route: string, partial: string, options: DownloadOptions): Promise<DownloadResult> {
+  private async downloadOnce(
+    route: string,
+    partial: string,
+    options: DownloadOptions,
+  ): Promise<DownloadResult> {
     const { body, headers } = await this.open('GET', route, { signal: options.signal });
     const total = Number(headers['content-length']) || undefined;
     const wire = createHash('sha256');
@@ -266,7 +287,7 @@ export class QdrantClient {
     const route = path`/collections/${collection}/snapshots/upload`;
     await this.retried(async () => {
       const form = new FormData();
-      form.set('snapshot', await openAsBlob(file), `${collection}.snapshot`);
+      form.set('snapshot', await openAsBlob(file), uploadedSnapshotName(collection));
       return this.send<boolean>('POST', route, {
         query: { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum },
         body: form,
@@ -291,7 +312,11 @@ export class QdrantClient {
     });
   }
 
-  private async send<T>(method: Dispatcher.HttpMethod, route: string, options: CallOptions & { raw?: boolean } = {}) {
+  private async send<T>(
+    method: Dispatcher.HttpMethod,
+    route: string,
+    options: CallOptions & { raw?: boolean } = {},
+  ) {
     const { body, statusCode } = await this.open(method, route, options);
     let text: string;
     try {
@@ -307,7 +332,11 @@ export class QdrantClient {
     }
     if (options.raw) return parsed as T;
     if (typeof parsed !== 'object' || parsed === null || !('result' in parsed) || !('status' in parsed)) {
-      throw this.notQdrant(method, route, `its ${statusCode} answer is JSON without Qdrant's result envelope`);
+      throw this.notQdrant(
+        method,
+        route,
+        `its ${statusCode} answer is JSON without Qdrant's result envelope`,
+      );
     }
     return (parsed as Envelope<T>).result;
   }
@@ -338,9 +367,13 @@ export class QdrantClient {
     }
     if (response.statusCode >= 200 && response.statusCode < 300) {
       // The deadline covers the body too: a stalled download aborts the stream with a timeout error.
-      deadline.addEventListener('abort', () => response.body.destroy(this.timedOut(method, route, Date.now() - started, timeoutMs)), {
-        once: true,
-      });
+      deadline.addEventListener(
+        'abort',
+        () => response.body.destroy(this.timedOut(method, route, Date.now() - started, timeoutMs)),
+        {
+          once: true,
+        },
+      );
       return response;
     }
     const text = await response.body.text().catch(() => '');
@@ -360,7 +393,8 @@ export class QdrantClient {
       qdrantMessage = parsed.status?.error;
     } catch {}
     if (qdrantMessage === undefined && status === 404 && !text.trim().startsWith('{')) {
-      if (route === '/' || /<html/i.test(text)) return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
+      if (route === '/' || /<html/i.test(text))
+        return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
     }
     let hint = hintFor(status, this.url, method);
     const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
@@ -370,13 +404,16 @@ export class QdrantClient {
     }
     const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
-    return new QdrantError(`Qdrant answered ${status} to ${method} ${route}${detail}.${hint ? ` ${hint}` : ''}`, {
-      method,
-      path: route,
-      status,
-      qdrantMessage,
-      retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
-    });
+    return new QdrantError(
+      `Qdrant answered ${status} to ${method} ${route}${detail}.${hint ? ` ${hint}` : ''}`,
+      {
+        method,
+        path: route,
+        status,
+        qdrantMessage,
+        retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+      },
+    );
   }
 
   private async listCollectionsQuietly(): Promise<string[]> {
@@ -420,7 +457,11 @@ export class QdrantClient {
       );
     }
     if (error instanceof Error && error.name === 'AbortError') {
-      return new QdrantError(`${method} ${route} was cancelled.`, { method, path: route, code: 'ABORTED' }, { cause: error });
+      return new QdrantError(
+        `${method} ${route} was cancelled.`,
+        { method, path: route, code: 'ABORTED' },
+        { cause: error },
+      );
     }
     return new QdrantError(
       `${method} ${route} at ${this.url} failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -450,4 +491,3 @@ function describeBody(text: string): string {
   if (/^<(!doctype|html)/i.test(trimmed)) return 'an HTML page';
   return JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed);
 }
-

@@ -27,7 +27,10 @@ export class QdrantError extends ActionError {
   /** Worth another attempt: the connection broke, or the server said it is busy or failing. */
   get retryable(): boolean {
     const { status, code } = this.details;
-    if (status === undefined) return code !== 'NOT_QDRANT' && code !== 'TLS' && code !== 'TIMEOUT';
+    if (status === undefined)
+      return code !== 'NOT_QDRANT' && code !== 'TLS' && code !== 'TIMEOUT' && code !== 'ABORTED';
+    // Qdrant answers 500 to an upload it cannot read (a malformed tar): sending it again cannot help.
+    if (status === 500 && this.details.path.endsWith('/snapshots/upload')) return false;
     return status === 429 || status === 408 || status >= 500;
   }
 }
@@ -72,7 +75,8 @@ export function hintFor(status: number, url: string, method: string): string {
       ? 'The key lacks read access to this resource; use a key with access to the collections being backed up.'
       : "The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in 'api-key'.";
   }
-  if (status === 413) return 'The server refused the request size; raise service.max_request_size_mb on the server.';
+  if (status === 413)
+    return 'The server refused the request size; raise service.max_request_size_mb on the server.';
   if (status === 429) return 'The server is rate limiting; lower `concurrency` or retry later.';
   if (status >= 500) return `Qdrant at ${url} failed internally; its log says why.`;
   return '';

@@ -33,7 +33,9 @@ export async function uploadBackup(
     const hint = /conflict|already exists|409/i.test(message)
       ? ` An artifact named '${options.name}' already exists in this run (names are unique per run and immutable); set 'artifact-name' to another name, such as qdrant-snapshots-\${{ github.job }}.`
       : ' The backup is still on disk at the path output.';
-    throw new ActionError(`Uploading artifact '${options.name}' failed: ${message}.${hint}`, { cause: error });
+    throw new ActionError(`Uploading artifact '${options.name}' failed: ${message}.${hint}`, {
+      cause: error,
+    });
   }
 }
 
@@ -54,7 +56,11 @@ async function emptyFolder(folder: string): Promise<string> {
 }
 
 /** Downloads the backup artifact (this run, another run, or the latest successful run of a workflow). */
-export async function downloadBackup(source: ArtifactSource, destination: string, reporter: Reporter): Promise<string> {
+export async function downloadBackup(
+  source: ArtifactSource,
+  destination: string,
+  reporter: Reporter,
+): Promise<string> {
   const client = new DefaultArtifactClient();
   const folder = await emptyFolder(destination);
   if (source.runId === undefined && source.workflow === undefined) {
@@ -69,11 +75,16 @@ export async function downloadBackup(source: ArtifactSource, destination: string
     }
     reporter.info(`Downloading artifact '${source.name}' (id ${id}) of this run.`);
     const response = await client.downloadArtifact(id, { path: folder });
-    if (response.digestMismatch) throw new ActionError(`Artifact '${source.name}' failed its digest check on download; run the restore again.`);
+    if (response.digestMismatch)
+      throw new ActionError(
+        `Artifact '${source.name}' failed its digest check on download; run the restore again.`,
+      );
     return folder;
   }
   if (!source.repository) {
-    throw new ActionError("Input 'repository' is empty and GITHUB_REPOSITORY is not set; give the owner/name that ran the backup.");
+    throw new ActionError(
+      "Input 'repository' is empty and GITHUB_REPOSITORY is not set; give the owner/name that ran the backup.",
+    );
   }
   if (!source.githubToken) {
     throw new ActionError(
@@ -94,7 +105,9 @@ export async function downloadBackup(source: ArtifactSource, destination: string
     });
     runId = found.runId;
     artifactId = found.artifactId;
-    reporter.info(`Latest successful run of ${source.workflow}${source.branch ? ` on ${source.branch}` : ''} with '${source.name}': run ${runId}.`);
+    reporter.info(
+      `Latest successful run of ${source.workflow}${source.branch ? ` on ${source.branch}` : ''} with '${source.name}': run ${runId}.`,
+    );
   }
   const findBy = {
     token: source.githubToken,

@@ -90,7 +90,8 @@ export async function findLatestArtifact(options: {
         token,
       );
       const usable = artifacts.find((a) => a.name === artifactName && !a.expired);
-      if (usable) return { runId: run.id, artifactId: usable.id, createdAt: usable.created_at ?? run.created_at };
+      if (usable)
+        return { runId: run.id, artifactId: usable.id, createdAt: usable.created_at ?? run.created_at };
     }
   }
   throw new ActionError(

@@ -53,6 +53,8 @@ export interface RequestLogEntry {
   route: string;
   /** HTTP status, 0 until the response finished */
   status: number;
+  /** time to the end of the response, in ms (0 until finished) */
+  ms: number;
 }
 
 export interface WorkflowRunInput {

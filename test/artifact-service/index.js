@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { readZipFile } from './zip.js';
 
@@ -944,9 +945,13 @@ export async function startArtifactService(options) {
       restMatch = restRoute(req.method, p);
       route = restMatch?.route ?? 'rest';
     }
-    const entry = { method: req.method, path: p, route, status: 0 };
+    const started = performance.now();
+    const entry = { method: req.method, path: p, route, status: 0, ms: 0 };
     if (kind !== 'admin') requests.push(entry);
-    res.on('finish', () => (entry.status = res.statusCode));
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+      entry.ms = Math.round(performance.now() - started);
+    });
 
     if (kind === 'twirp') {
       const fault = takeFault(route);

@@ -1,6 +1,7 @@
 // Fault rules: emu.inject({ route, collection?, ...effects }) and the stream transforms that
 // carry the byte-level effects (throttle, flip, reset).
 import { Transform } from 'node:stream';
+import { setImmediate } from 'node:timers';
 
 export const ROUTES = [
   'root',
@@ -57,7 +58,9 @@ export class FaultRule {
   constructor(spec, onRemove) {
     if (!spec || typeof spec !== 'object') throw new TypeError('inject(fault): fault must be an object');
     if (!ROUTES.includes(spec.route))
-      throw new TypeError(`inject(fault): unknown route ${JSON.stringify(spec.route)}; one of ${ROUTES.join(', ')}`);
+      throw new TypeError(
+        `inject(fault): unknown route ${JSON.stringify(spec.route)}; one of ${ROUTES.join(', ')}`,
+      );
     this.id = nextId++;
     this.spec = { ...spec };
     this.onRemove = onRemove;
@@ -66,10 +69,13 @@ export class FaultRule {
     /** failures still to serve */
     this.failLeft = spec.failNext ? (spec.failNext.count ?? 1) : 0;
     /** byte-level triggers (reset / flip) still to serve */
-    this.triggersLeft = spec.resetAfterBytes !== undefined || spec.flipByteAt !== undefined ? (spec.times ?? 1) : 0;
+    this.triggersLeft =
+      spec.resetAfterBytes !== undefined || spec.flipByteAt !== undefined ? (spec.times ?? 1) : 0;
     /** plain `times` limit for rules with neither failNext nor byte triggers */
     this.usesLeft =
-      !spec.failNext && this.triggersLeft === 0 && spec.times !== undefined ? spec.times : Number.POSITIVE_INFINITY;
+      !spec.failNext && this.triggersLeft === 0 && spec.times !== undefined
+        ? spec.times
+        : Number.POSITIVE_INFINITY;
     this.removed = false;
   }
 
@@ -148,7 +154,7 @@ export function flipByte(offset) {
     transform(chunk, _enc, cb) {
       if (offset >= pos && offset < pos + chunk.length) {
         const copy = Buffer.from(chunk);
-        copy[offset - pos] = /** @type {number} */ (copy[offset - pos]) ^ 0xff;
+        copy.writeUInt8(copy.readUInt8(offset - pos) ^ 0xff, offset - pos);
         chunk = copy;
       }
       pos += chunk.length;
@@ -165,14 +171,14 @@ export function throttle(rate) {
   return new Transform({
     highWaterMark: slice,
     transform(chunk, _enc, cb) {
-      const self = this;
+      const push = (/** @type {Buffer} */ b) => this.push(b);
       let off = 0;
       const step = () => {
         if (off >= chunk.length) return cb();
         const part = chunk.subarray(off, off + slice);
         off += part.length;
         sent += part.length;
-        self.push(part);
+        push(part);
         const due = start + (sent / rate) * 1000;
         const wait = due - Date.now();
         if (wait > 0) setTimeout(step, wait);

@@ -1,12 +1,13 @@
 // Write a snapshot file in the emulator's format, streaming: benchmarks make 1-2 GiB files of
 // random float32 vectors with this in constant memory.
 import crypto from 'node:crypto';
+import { setImmediate } from 'node:timers';
 
 import { FORMAT, jsonData, jsonlEntry, writeTar } from './snapshot-format.js';
 import { Collection, isSingleVectorParams, normalizeConfig } from './store.js';
 
 export const DEFAULT_VERSION = '1.19.0';
-const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
 
 /**
  * @param {number} totalBytes
@@ -21,9 +22,9 @@ async function* randomFloats(totalBytes) {
     const words = n >> 2;
     const u32 = new Uint32Array(buf.buffer, buf.byteOffset, words);
     // mantissa from the random bits, exponent of 1.0: a float in [1, 2); then shift to [-0.5, 0.5)
-    for (let i = 0; i < words; i++) u32[i] = (/** @type {number} */ (u32[i]) >>> 9) | 0x3f800000;
+    for (let i = 0; i < words; i++) u32[i] = (Number(u32[i]) >>> 9) | 0x3f800000;
     const f32 = new Float32Array(buf.buffer, buf.byteOffset, words);
-    for (let i = 0; i < words; i++) f32[i] = /** @type {number} */ (f32[i]) - 1.5;
+    for (let i = 0; i < words; i++) f32[i] = Number(f32[i]) - 1.5;
     left -= n;
     yield buf;
     // let the event loop breathe between chunks
@@ -52,7 +53,8 @@ export async function writeSnapshotFile(path, opts) {
     const vectors = config.params.vectors;
     let vectorName = '';
     if (isSingleVectorParams(vectors)) {
-      if (vectors.size !== dim) throw new Error(`config vector size ${vectors.size} != randomPoints.dim ${dim}`);
+      if (vectors.size !== dim)
+        throw new Error(`config vector size ${vectors.size} != randomPoints.dim ${dim}`);
     } else {
       const names = Object.keys(vectors);
       if (names.length !== 1) throw new Error('randomPoints needs a config with exactly one dense vector');
@@ -81,7 +83,13 @@ export async function writeSnapshotFile(path, opts) {
   const prepared = new Collection(opts.collection, config).preparePoints(opts.points ?? []);
   const seen = new Map(prepared.map((p) => [typeof p.id === 'number' ? `n${p.id}` : `u${p.id}`, p]));
   const points = [...seen.values()];
-  const meta = { format: FORMAT, version, collection: opts.collection, points: points.length, layout: 'jsonl' };
+  const meta = {
+    format: FORMAT,
+    version,
+    collection: opts.collection,
+    points: points.length,
+    layout: 'jsonl',
+  };
   const body = jsonlEntry(points);
   const r = await writeTar(path, [
     { name: 'meta.json', size: 0, data: jsonData(meta) },

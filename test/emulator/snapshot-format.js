@@ -90,10 +90,10 @@ export async function writeTar(path, entries) {
 /** @param {Buffer} buf @param {number} off @param {number} len */
 function readOctal(buf, off, len) {
   const field = buf.subarray(off, off + len);
-  if ((/** @type {number} */ (field[0]) & 0x80) !== 0) {
+  if ((field.readUInt8(0) & 0x80) !== 0) {
     // base-256 (GNU) for sizes >= 8 GiB
     let v = 0;
-    for (let i = 1; i < field.length; i++) v = v * 256 + /** @type {number} */ (field[i]);
+    for (let i = 1; i < field.length; i++) v = v * 256 + field.readUInt8(i);
     return v;
   }
   const s = field.toString('latin1').replace(/\0.*$/s, '').trim();
@@ -103,7 +103,11 @@ function readOctal(buf, off, len) {
 }
 
 /** @param {Buffer} buf @param {number} off @param {number} len */
-const readStr = (buf, off, len) => buf.subarray(off, off + len).toString('utf8').replace(/\0.*$/s, '');
+const readStr = (buf, off, len) =>
+  buf
+    .subarray(off, off + len)
+    .toString('utf8')
+    .replace(/\0.*$/s, '');
 
 /**
  * Index a tar file by walking its headers. Throws an Error with a description if it is not a valid tar.
@@ -130,11 +134,12 @@ export async function indexTar(path) {
       }
       const expected = readOctal(header, 148, 8);
       let sum = 0;
-      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : /** @type {number} */ (header[i]);
-      if (Number.isNaN(expected) || expected !== sum) throw new Error(`invalid tar header checksum at offset ${pos}`);
+      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header.readUInt8(i);
+      if (Number.isNaN(expected) || expected !== sum)
+        throw new Error(`invalid tar header checksum at offset ${pos}`);
       const size = readOctal(header, 124, 12);
       if (Number.isNaN(size)) throw new Error(`invalid tar entry size at offset ${pos}`);
-      const type = String.fromCharCode(/** @type {number} */ (header[156]) || 48);
+      const type = String.fromCharCode(header.readUInt8(156) || 48);
       const dataOffset = pos + 512;
       if (dataOffset + size > fileSize) throw new Error(`tar entry at offset ${pos} is truncated`);
       let name = readStr(header, 0, 100);
@@ -155,7 +160,8 @@ export async function indexTar(path) {
           name = longName;
           longName = null;
         }
-        if (type === '0' || type === '7') entries.set(name.replace(/^\.\//, ''), { offset: dataOffset, size });
+        if (type === '0' || type === '7')
+          entries.set(name.replace(/^\.\//, ''), { offset: dataOffset, size });
       }
       pos = dataOffset + Math.ceil(size / 512) * 512;
     }
@@ -216,7 +222,9 @@ export async function* readJsonlPoints(path, e) {
 
 /** @param {Array<{id: any, vector: any, payload: any}>} points */
 export function jsonlEntry(points) {
-  const bufs = points.map((p) => Buffer.from(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload }) + '\n'));
+  const bufs = points.map((p) =>
+    Buffer.from(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload }) + '\n'),
+  );
   return { size: bufs.reduce((n, b) => n + b.length, 0), stream: bufs };
 }
 

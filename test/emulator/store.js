@@ -1,3 +1,4 @@
+/* global structuredClone */
 // In-memory collection model: config normalisation (CreateCollection -> CollectionConfig with
 // Qdrant 1.19 defaults), point validation the way Qdrant does it (dimensions, names, float32
 // storage, cosine normalisation), id ordering, scroll and count.
@@ -35,7 +36,8 @@ const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 function checkVectorParams(vp, where) {
   if (!isObj(vp)) throw formatError('JSON body', `${where}: expected vector params object`);
   if (!Number.isInteger(vp.size)) throw formatError('JSON body', `${where}: missing field \`size\``);
-  if (vp.size < 1) throw validationError('JSON body', `[${where}.size: value ${vp.size} invalid, must be 1 or larger]`);
+  if (vp.size < 1)
+    throw validationError('JSON body', `[${where}.size: value ${vp.size} invalid, must be 1 or larger]`);
   if (!DISTANCES.includes(vp.distance))
     throw formatError(
       'JSON body',
@@ -63,8 +65,13 @@ export function normalizeConfig(body) {
   if (body.vectors !== undefined && body.vectors !== null) {
     if (isSingleVectorParams(body.vectors)) vectors = checkVectorParams(body.vectors, 'vectors');
     else if (isObj(body.vectors)) {
-      for (const [name, vp] of Object.entries(body.vectors)) vectors[name] = checkVectorParams(vp, `vectors.${name}`);
-    } else throw formatError('JSON body', 'vectors: data did not match any variant of untagged enum VectorsConfig');
+      for (const [name, vp] of Object.entries(body.vectors))
+        vectors[name] = checkVectorParams(vp, `vectors.${name}`);
+    } else
+      throw formatError(
+        'JSON body',
+        'vectors: data did not match any variant of untagged enum VectorsConfig',
+      );
   }
   /** @type {any} */
   const params = {
@@ -75,7 +82,8 @@ export function normalizeConfig(body) {
     on_disk_payload: body.on_disk_payload ?? true,
   };
   if (body.sharding_method) params.sharding_method = body.sharding_method;
-  if (body.sparse_vectors && isObj(body.sparse_vectors)) params.sparse_vectors = structuredClone(body.sparse_vectors);
+  if (body.sparse_vectors && isObj(body.sparse_vectors))
+    params.sparse_vectors = structuredClone(body.sparse_vectors);
   for (const k of ['shard_number', 'replication_factor', 'write_consistency_factor']) {
     if (!Number.isInteger(params[k]) || params[k] < 1)
       throw validationError('JSON body', `[${k}: value ${params[k]} invalid, must be 1 or larger]`);
@@ -84,10 +92,15 @@ export function normalizeConfig(body) {
   const config = {
     params,
     hnsw_config: { ...defaultHnsw(), ...(isObj(body.hnsw_config) ? body.hnsw_config : {}) },
-    optimizer_config: { ...defaultOptimizers(), ...(isObj(body.optimizers_config) ? body.optimizers_config : {}) },
+    optimizer_config: {
+      ...defaultOptimizers(),
+      ...(isObj(body.optimizers_config) ? body.optimizers_config : {}),
+    },
     wal_config: { ...defaultWal(), ...(isObj(body.wal_config) ? body.wal_config : {}) },
     quantization_config: body.quantization_config ?? null,
-    strict_mode_config: isObj(body.strict_mode_config) ? structuredClone(body.strict_mode_config) : { enabled: false },
+    strict_mode_config: isObj(body.strict_mode_config)
+      ? structuredClone(body.strict_mode_config)
+      : { enabled: false },
   };
   if (body.metadata !== undefined && body.metadata !== null) config.metadata = structuredClone(body.metadata);
   return config;
@@ -145,7 +158,8 @@ const isNumArray = (v) => Array.isArray(v) && v.every((x) => typeof x === 'numbe
  */
 function denseFor(v, params) {
   if (isNumArray(v)) {
-    if (v.length !== params.size) throw badInput(`Vector dimension error: expected dim: ${params.size}, got ${v.length}`);
+    if (v.length !== params.size)
+      throw badInput(`Vector dimension error: expected dim: ${params.size}, got ${v.length}`);
     return storeDense(v, params.distance);
   }
   if (Array.isArray(v) && v.length > 0 && v.every(isNumArray)) {
@@ -163,7 +177,8 @@ function sparseFor(v) {
     throw formatError('JSON body', 'data did not match any variant of untagged enum Vector');
   if (v.indices.length !== v.values.length)
     throw validationError('JSON body', '[indices: must be the same length as values]');
-  if (new Set(v.indices).size !== v.indices.length) throw validationError('JSON body', '[indices: must be unique]');
+  if (new Set(v.indices).size !== v.indices.length)
+    throw validationError('JSON body', '[indices: must be unique]');
   return { indices: [...v.indices], values: v.values.map((/** @type {number} */ x) => Math.fround(x)) };
 }
 
@@ -222,7 +237,11 @@ export class Collection {
       if (!('vector' in p)) throw formatError('JSON body', 'missing field `vector`');
       const payload = p.payload === undefined || p.payload === null ? {} : p.payload;
       if (!isObj(payload)) throw formatError('JSON body', 'invalid type: expected a map for `payload`');
-      return { id: normalizeId(p.id), vector: this.convertVector(p.vector), payload: structuredClone(payload) };
+      return {
+        id: normalizeId(p.id),
+        vector: this.convertVector(p.vector),
+        payload: structuredClone(payload),
+      };
     });
   }
 
@@ -348,7 +367,8 @@ export function compileFilter(filter) {
     if (isObj(c) && typeof c.key === 'string' && isObj(c.match)) {
       const m = c.match;
       /** @param {any} p */
-      const get = (p) => c.key.split('.').reduce((/** @type {any} */ o, k) => (isObj(o) ? o[k] : undefined), p.payload);
+      const get = (p) =>
+        c.key.split('.').reduce((/** @type {any} */ o, k) => (isObj(o) ? o[k] : undefined), p.payload);
       /** @param {any} val @param {(x: any) => boolean} f */
       const test = (val, f) => (Array.isArray(val) ? val.some(f) : f(val));
       if ('value' in m) return (p) => test(get(p), (x) => x === m.value);
@@ -367,7 +387,9 @@ export function compileFilter(filter) {
   const should = list(filter.should);
   const mustNot = list(filter.must_not);
   return (p) =>
-    must.every((f) => f(p)) && (should.length === 0 || should.some((f) => f(p))) && !mustNot.some((f) => f(p));
+    must.every((f) => f(p)) &&
+    (should.length === 0 || should.some((f) => f(p))) &&
+    !mustNot.some((f) => f(p));
 }
 
 /**

@@ -47,7 +47,13 @@ export function parseCommandFile(text: string): Record<string, string> {
  */
 export async function runAction(
   inputs: Record<string, string>,
-  options: { env?: Record<string, string>; entry?: string; state?: Record<string, string>; node?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    entry?: string;
+    state?: Record<string, string>;
+    node?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<ActionRun> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'action-run-'));
   const files = {
@@ -66,7 +72,8 @@ export async function runAction(
     GITHUB_REPOSITORY: 'octo/repo',
     ...options.env,
   };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries(inputs))
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
   const entry = options.entry ?? path.join(ROOT, 'dist/main/index.js');
   const child = spawn(options.node ?? process.execPath, [entry], { env, cwd: work });
@@ -86,7 +93,12 @@ export async function runAction(
     stdout
       .split('\n')
       .filter((line) => line.startsWith(`::${kind}`))
-      .map((line) => line.replace(/^::[a-z]+[^:]*::/, '').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+      .map((line) =>
+        line
+          .replace(/^::[a-z]+[^:]*::/, '')
+          .replace(/%0A/g, '\n')
+          .replace(/%25/g, '%'),
+      );
   return {
     code,
     stdout,

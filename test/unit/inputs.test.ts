@@ -9,7 +9,10 @@ const parse = (values: Record<string, string>, env: NodeJS.ProcessEnv = { RUNNER
 
 describe('parseInputs', () => {
   it('fills every default of the interface contract', () => {
-    const options = parse({ mode: 'backup' }, { RUNNER_TEMP: '/runner/temp', GITHUB_REPOSITORY: 'octo/repo' });
+    const options = parse(
+      { mode: 'backup' },
+      { RUNNER_TEMP: '/runner/temp', GITHUB_REPOSITORY: 'octo/repo' },
+    );
     expect(options).toMatchObject({
       mode: 'backup',
       url: 'http://localhost:6333',
@@ -33,7 +36,12 @@ describe('parseInputs', () => {
   });
 
   it('splits lists on commas and newlines and reads rename pairs', () => {
-    const options = parse({ mode: 'restore', collections: 'a, b\nc*', exclude: 'tmp_*', rename: 'a=a_ci\nb = b_ci' });
+    const options = parse({
+      mode: 'restore',
+      collections: 'a, b\nc*',
+      exclude: 'tmp_*',
+      rename: 'a=a_ci\nb = b_ci',
+    });
     expect(options.collections).toEqual(['a', 'b', 'c*']);
     expect(options.exclude).toEqual(['tmp_*']);
     expect([...options.rename]).toEqual([
@@ -50,10 +58,16 @@ describe('parseInputs', () => {
     [{ mode: 'backup', url: 'http://user:pw@host:6333' }, /'url' must not carry credentials/],
     [{ mode: 'backup', concurrency: '0' }, /'concurrency' got "0"; it accepts a whole number from 1 to 32/],
     [{ mode: 'backup', concurrency: 'two' }, /'concurrency' got "two"/],
-    [{ mode: 'backup', 'retention-days': '91' }, /'retention-days' got "91"; it accepts a whole number from 1 to 90/],
+    [
+      { mode: 'backup', 'retention-days': '91' },
+      /'retention-days' got "91"; it accepts a whole number from 1 to 90/,
+    ],
     [{ mode: 'backup', 'compression-level': '10' }, /'compression-level' got "10"/],
     [{ mode: 'backup', verify: 'maybe' }, /'verify' got "maybe"; it accepts true or false/],
-    [{ mode: 'restore', 'if-exists': 'replace' }, /'if-exists' got "replace"; it accepts one of: fail, skip, overwrite/],
+    [
+      { mode: 'restore', 'if-exists': 'replace' },
+      /'if-exists' got "replace"; it accepts one of: fail, skip, overwrite/,
+    ],
     [{ mode: 'backup', start: 'podman' }, /'start' got "podman"; it accepts one of: none, docker, binary/],
     [{ mode: 'backup', 'artifact-name': 'a/b' }, /'artifact-name' got "a\/b", which contains "\/"/],
     [{ mode: 'backup', collections: 'a/b' }, /collection name "a\/b" contains a path separator/],
@@ -110,13 +124,18 @@ describe('parseInputs', () => {
       'download-base-url',
     ];
     fc.assert(
-      fc.property(fc.constantFrom(...names), fc.string(), fc.constantFrom('backup', 'restore'), (name, value, mode) => {
-        try {
-          parse({ mode, [name]: value });
-        } catch (error) {
-          expect(error).toBeInstanceOf(ActionError);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...names),
+        fc.string(),
+        fc.constantFrom('backup', 'restore'),
+        (name, value, mode) => {
+          try {
+            parse({ mode, [name]: value });
+          } catch (error) {
+            expect(error).toBeInstanceOf(ActionError);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -43,7 +43,11 @@ describe('parseManifest', () => {
     ['truncated', manifest().slice(0, 60), /not valid JSON/],
     ['another format', manifest({ format: 'x' as never }), /format "x"; expected "qdrant-snapshot-manifest"/],
     ['an unknown version', manifest({ version: 2 as never }), /version 2; this release reads version 1/],
-    ['an unknown top field', JSON.stringify({ ...JSON.parse(manifest()), extra: 1 }), /unknown field\(s\) extra/],
+    [
+      'an unknown top field',
+      JSON.stringify({ ...JSON.parse(manifest()), extra: 1 }),
+      /unknown field\(s\) extra/,
+    ],
     ['an unknown collection field', manifest({}, { colour: 'red' }), /unknown field\(s\) colour/],
     ['a negative size', manifest({}, { size: -1 }), /size must be a whole number of at least 0; got -1/],
     ['a fractional point count', manifest({}, { points: 1.5 }), /points must be a whole number/],
@@ -58,7 +62,10 @@ describe('parseManifest', () => {
       'duplicate names',
       JSON.stringify({
         ...JSON.parse(manifest()),
-        collections: [JSON.parse(manifest()).collections[0], { ...JSON.parse(manifest()).collections[0], file: 'x.snapshot' }],
+        collections: [
+          JSON.parse(manifest()).collections[0],
+          { ...JSON.parse(manifest()).collections[0], file: 'x.snapshot' },
+        ],
       }),
       /lists the name "products" twice/,
     ],

@@ -6,9 +6,16 @@ describe('collection selection', () => {
   const available = ['articles', 'products', 'products_v2', 'tmp_scratch'];
 
   it('applies globs and excludes', () => {
-    expect(selectNames(available, ['*'], ['tmp_*'], 'the server')).toEqual(['articles', 'products', 'products_v2']);
+    expect(selectNames(available, ['*'], ['tmp_*'], 'the server')).toEqual([
+      'articles',
+      'products',
+      'products_v2',
+    ]);
     expect(selectNames(available, ['products*'], ['*_v2'], 'the server')).toEqual(['products']);
-    expect(selectNames(available, ['?rticles', 'tmp_[a-z]*'], [], 'the server')).toEqual(['articles', 'tmp_scratch']);
+    expect(selectNames(available, ['?rticles', 'tmp_[a-z]*'], [], 'the server')).toEqual([
+      'articles',
+      'tmp_scratch',
+    ]);
   });
 
   it('names the collections that exist when a plain name is missing', () => {

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
+import { runAction } from '../helpers/run-action.js';
+import { REAL_QDRANT, seedCollections, startTarget, type Target } from '../helpers/target.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+let target: Target;
+let artifacts: ArtifactService;
+let seeded: Awaited<ReturnType<typeof seedCollections>>;
+let runId = 1000;
+
+beforeEach(async () => {
+  target = await startTarget();
+  artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
+  seeded = await seedCollections(target);
+});
+
+afterEach(async () => {
+  await target.close();
+  await artifacts.close();
+});
+
+function backup(inputs: Record<string, string> = {}, run = ++runId) {
+  return runAction(
+    { mode: 'backup', url: target.url, 'api-key': target.apiKey ?? '', collections: `${target.prefix}*`, ...inputs },
+    { env: artifacts.env({ runId: run }) },
+  );
+}
+
+describe('mode: backup (dist/main as the runner runs it)', () => {
+  it('snapshots every collection, writes the manifest, uploads it byte-identical and cleans the server', async () => {
+    const run = await backup();
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    const names = Object.values(seeded.names).sort();
+    expect(JSON.parse(run.outputs.collections!)).toEqual(names);
+    expect(run.outputs.points).toBe('47');
+
+    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+    expect(manifest).toMatchObject({ format: 'qdrant-snapshot-manifest', version: 1, complete: true, encryption: null });
+    expect(manifest.qdrant_version).toMatch(/^\d+\.\d+\.\d+/);
+    const aliased = manifest.collections.find((c: { name: string }) => c.name === seeded.names.aliased);
+    expect(aliased.aliases).toEqual([seeded.alias]);
+    const hybrid = manifest.collections.find((c: { name: string }) => c.name === seeded.names.hybrid);
+    expect(hybrid.config.vectors).toEqual({ title: expect.objectContaining({ size: 3, distance: 'Dot' }) });
+    expect(Object.keys(hybrid.config.sparse_vectors)).toEqual(['keywords']);
+    for (const c of manifest.collections) expect(c.points).toBe(seeded.points[c.name]);
+
+    // The artifact holds exactly the folder, byte for byte, and the files hash to the manifest's values.
+    const [stored] = artifacts.artifacts();
+    expect(stored!.name).toBe('qdrant-snapshots');
+    expect(run.outputs['artifact-id']).toBe(String(stored!.id));
+    const entries = await artifacts.readArtifactEntries(stored!.id);
+    expect([...entries.keys()].sort()).toEqual(['manifest.json', ...manifest.collections.map((c: { file: string }) => c.file)].sort());
+    for (const c of manifest.collections) {
+      const local = await readFile(path.join(run.outputs.path!, c.file));
+      expect(entries.get(c.file)!.equals(local)).toBe(true);
+      expect(sha256(local)).toBe(c.sha256);
+      expect(c.snapshot_sha256).toBe(c.sha256);
+    }
+    expect(entries.get('manifest.json')!.equals(await readFile(run.outputs.manifest!))).toBe(true);
+
+    // Server-side snapshots were deleted after download.
+    for (const name of names) {
+      const snapshots = await target.call<unknown[]>('GET', `/collections/${name}/snapshots`);
+      expect(snapshots).toEqual([]);
+    }
+    expect(run.summary).toContain('## Qdrant backup');
+    expect(run.summary).toContain(`| ${seeded.names.dense} | 30 |`);
+    expect(run.summary).toContain(`id ${stored!.id}`);
+    expect(run.summary).toMatch(/Qdrant \d+\.\d+\.\d+/);
+  });
+
+  it.skipIf(REAL_QDRANT)('stores what the server served, byte for byte (keep-server-snapshots)', async () => {
+    const run = await backup({ 'keep-server-snapshots': 'true', artifact: 'false' });
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+    for (const c of manifest.collections) {
+      const [served] = target.emulator!.snapshotFiles(c.name);
+      expect(served).toBeDefined();
+      const onServer = await readFile(path.join(target.emulator!.snapshotsDir, c.name, served!));
+      expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.file)))).toBe(true);
+    }
+    expect(artifacts.artifacts()).toEqual([]);
+  });
+
+  it('applies collections and exclude globs', async () => {
+    const run = await backup({ collections: `${target.prefix}*`, exclude: `*hybrid\n*aliased`, artifact: 'false' });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs.collections!)).toEqual([seeded.names.dense]);
+    expect(await readdir(run.outputs.path!)).toEqual(['manifest.json', `${seeded.names.dense}.snapshot`].sort());
+  });
+
+  it('fails on a collection name that does not exist, listing those that do', async () => {
+    const run = await backup({ collections: `${target.prefix}dense,${target.prefix}nope` });
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toContain(`names "${target.prefix}nope", which the server at ${target.url} does not have`);
+    expect(run.errors[0]).toContain(seeded.names.hybrid);
+    expect(artifacts.artifacts()).toEqual([]);
+  });
+
+  it.skipIf(REAL_QDRANT)('fails with "No collections found" on an empty server', async () => {
+    const empty = await startTarget();
+    try {
+      const run = await runAction({ mode: 'backup', url: empty.url }, { env: artifacts.env({ runId: ++runId }) });
+      expect(run.code).toBe(1);
+      expect(run.errors[0]).toContain(`No collections found at ${empty.url}`);
+    } finally {
+      await empty.close();
+    }
+  });
+
+  it.skipIf(REAL_QDRANT)('keeps going when one collection fails, uploads the rest as incomplete, then fails naming it', async () => {
+    target.emulator!.inject({ route: 'snapshot.create', collection: seeded.names.hybrid, failNext: { count: 20, status: 500, message: 'disk on fire' } });
+    const run = await backup({}, ++runId);
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toContain(`${seeded.names.hybrid}: Qdrant answered 500`);
+    expect(run.errors[0]).toContain('disk on fire');
+    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+    expect(manifest.complete).toBe(false);
+    expect(manifest.collections.map((c: { name: string }) => c.name).sort()).toEqual([seeded.names.aliased, seeded.names.dense]);
+    expect(manifest.failed).toEqual([{ name: seeded.names.hybrid, error: expect.stringContaining('500') }]);
+    expect(artifacts.artifacts()).toHaveLength(1);
+    expect(run.summary).toContain('Incomplete');
+  }, 60_000);
+
+  it.skipIf(REAL_QDRANT)('downloads again when the bytes do not match the advertised checksum', async () => {
+    target.emulator!.inject({ route: 'snapshot.download', collection: seeded.names.dense, flipByteAt: 100, times: 1 });
+    const run = await backup({ artifact: 'false' });
+    expect(run.code).toBe(0);
+    expect(run.warnings.join('\n')).toMatch(/SHA-256 mismatch .* Downloading once more/);
+    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+    const dense = manifest.collections.find((c: { name: string }) => c.name === seeded.names.dense);
+    expect(sha256(await readFile(path.join(run.outputs.path!, dense.file)))).toBe(dense.sha256);
+  });
+
+  it.skipIf(REAL_QDRANT)('fails the collection when the second download is corrupted too, leaving no partial file', async () => {
+    target.emulator!.inject({ route: 'snapshot.download', collection: seeded.names.dense, flipByteAt: 100, times: 2 });
+    const run = await backup({ artifact: 'false' });
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toContain(`${seeded.names.dense}: SHA-256 mismatch`);
+    const files = await readdir(run.outputs.path!);
+    expect(files.some((f) => f.includes('partial') || f.startsWith(seeded.names.dense))).toBe(false);
+    expect(target.emulator!.snapshotFiles(seeded.names.dense)).toEqual([]);
+  });
+
+  it('refuses to reuse an artifact name within a run, keeping the backup on disk', async () => {
+    const run = ++runId;
+    expect((await backup({}, run)).code).toBe(0);
+    const second = await backup({ path: path.join(os.tmpdir(), `second-${run}-${Date.now()}`) }, run);
+    expect(second.code).toBe(1);
+    expect(second.errors[0]).toContain("An artifact named 'qdrant-snapshots' already exists in this run");
+    expect(second.errors[0]).toContain("set 'artifact-name'");
+    expect(await readdir(second.outputs.path!)).toContain('manifest.json');
+  }, 90_000);
+
+  it('exits 1 naming the input when mode is wrong', async () => {
+    const run = await runAction({ mode: 'frobnicate' });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual(["Input 'mode' got \"frobnicate\"; it accepts one of: backup, restore."]);
+  });
+});
