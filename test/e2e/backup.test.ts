@@ -27,7 +27,13 @@ afterEach(async () => {
 
 function backup(inputs: Record<string, string> = {}, run = ++runId) {
   return runAction(
-    { mode: 'backup', url: target.url, 'api-key': target.apiKey ?? '', collections: `${target.prefix}*`, ...inputs },
+    {
+      mode: 'backup',
+      url: target.url,
+      'api-key': target.apiKey ?? '',
+      collections: `${target.prefix}*`,
+      ...inputs,
+    },
     { env: artifacts.env({ runId: run }) },
   );
 }
@@ -42,7 +48,12 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(run.outputs.points).toBe('47');
 
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
-    expect(manifest).toMatchObject({ format: 'qdrant-snapshot-manifest', version: 1, complete: true, encryption: null });
+    expect(manifest).toMatchObject({
+      format: 'qdrant-snapshot-manifest',
+      version: 1,
+      complete: true,
+      encryption: null,
+    });
     expect(manifest.qdrant_version).toMatch(/^\d+\.\d+\.\d+/);
     const aliased = manifest.collections.find((c: { name: string }) => c.name === seeded.names.aliased);
     expect(aliased.aliases).toEqual([seeded.alias]);
@@ -56,7 +67,9 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(stored!.name).toBe('qdrant-snapshots');
     expect(run.outputs['artifact-id']).toBe(String(stored!.id));
     const entries = await artifacts.readArtifactEntries(stored!.id);
-    expect([...entries.keys()].sort()).toEqual(['manifest.json', ...manifest.collections.map((c: { file: string }) => c.file)].sort());
+    expect([...entries.keys()].sort()).toEqual(
+      ['manifest.json', ...manifest.collections.map((c: { file: string }) => c.file)].sort(),
+    );
     for (const c of manifest.collections) {
       const local = await readFile(path.join(run.outputs.path!, c.file));
       expect(entries.get(c.file)!.equals(local)).toBe(true);
@@ -90,16 +103,24 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
   });
 
   it('applies collections and exclude globs', async () => {
-    const run = await backup({ collections: `${target.prefix}*`, exclude: `*hybrid\n*aliased`, artifact: 'false' });
+    const run = await backup({
+      collections: `${target.prefix}*`,
+      exclude: `*hybrid\n*aliased`,
+      artifact: 'false',
+    });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs.collections!)).toEqual([seeded.names.dense]);
-    expect(await readdir(run.outputs.path!)).toEqual(['manifest.json', `${seeded.names.dense}.snapshot`].sort());
+    expect(await readdir(run.outputs.path!)).toEqual(
+      ['manifest.json', `${seeded.names.dense}.snapshot`].sort(),
+    );
   });
 
   it('fails on a collection name that does not exist, listing those that do', async () => {
     const run = await backup({ collections: `${target.prefix}dense,${target.prefix}nope` });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toContain(`names "${target.prefix}nope", which the server at ${target.url} does not have`);
+    expect(run.errors[0]).toContain(
+      `names "${target.prefix}nope", which the server at ${target.url} does not have`,
+    );
     expect(run.errors[0]).toContain(seeded.names.hybrid);
     expect(artifacts.artifacts()).toEqual([]);
   });
@@ -107,7 +128,10 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
   it.skipIf(REAL_QDRANT)('fails with "No collections found" on an empty server', async () => {
     const empty = await startTarget();
     try {
-      const run = await runAction({ mode: 'backup', url: empty.url }, { env: artifacts.env({ runId: ++runId }) });
+      const run = await runAction(
+        { mode: 'backup', url: empty.url },
+        { env: artifacts.env({ runId: ++runId }) },
+      );
       expect(run.code).toBe(1);
       expect(run.errors[0]).toContain(`No collections found at ${empty.url}`);
     } finally {
@@ -115,22 +139,38 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     }
   });
 
-  it.skipIf(REAL_QDRANT)('keeps going when one collection fails, uploads the rest as incomplete, then fails naming it', async () => {
-    target.emulator!.inject({ route: 'snapshot.create', collection: seeded.names.hybrid, failNext: { count: 20, status: 500, message: 'disk on fire' } });
-    const run = await backup({}, ++runId);
-    expect(run.code).toBe(1);
-    expect(run.errors[0]).toContain(`${seeded.names.hybrid}: Qdrant answered 500`);
-    expect(run.errors[0]).toContain('disk on fire');
-    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
-    expect(manifest.complete).toBe(false);
-    expect(manifest.collections.map((c: { name: string }) => c.name).sort()).toEqual([seeded.names.aliased, seeded.names.dense]);
-    expect(manifest.failed).toEqual([{ name: seeded.names.hybrid, error: expect.stringContaining('500') }]);
-    expect(artifacts.artifacts()).toHaveLength(1);
-    expect(run.summary).toContain('Incomplete');
-  }, 60_000);
+  it.skipIf(REAL_QDRANT)(
+    'keeps going when one collection fails, uploads the rest as incomplete, then fails naming it',
+    async () => {
+      target.emulator!.inject({
+        route: 'snapshot.create',
+        collection: seeded.names.hybrid,
+        failNext: { count: 20, status: 500, message: 'disk on fire' },
+      });
+      const run = await backup({}, ++runId);
+      expect(run.code).toBe(1);
+      expect(run.errors[0]).toContain(`${seeded.names.hybrid}: Qdrant answered 500`);
+      expect(run.errors[0]).toContain('disk on fire');
+      const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+      expect(manifest.complete).toBe(false);
+      expect(manifest.collections.map((c: { name: string }) => c.name).sort()).toEqual([
+        seeded.names.aliased,
+        seeded.names.dense,
+      ]);
+      expect(manifest.failed).toEqual([{ name: seeded.names.hybrid, error: expect.stringContaining('500') }]);
+      expect(artifacts.artifacts()).toHaveLength(1);
+      expect(run.summary).toContain('Incomplete');
+    },
+    60_000,
+  );
 
   it.skipIf(REAL_QDRANT)('downloads again when the bytes do not match the advertised checksum', async () => {
-    target.emulator!.inject({ route: 'snapshot.download', collection: seeded.names.dense, flipByteAt: 100, times: 1 });
+    target.emulator!.inject({
+      route: 'snapshot.download',
+      collection: seeded.names.dense,
+      flipByteAt: 100,
+      times: 1,
+    });
     const run = await backup({ artifact: 'false' });
     expect(run.code).toBe(0);
     expect(run.warnings.join('\n')).toMatch(/SHA-256 mismatch .* Downloading once more/);
@@ -139,15 +179,23 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(sha256(await readFile(path.join(run.outputs.path!, dense.file)))).toBe(dense.sha256);
   });
 
-  it.skipIf(REAL_QDRANT)('fails the collection when the second download is corrupted too, leaving no partial file', async () => {
-    target.emulator!.inject({ route: 'snapshot.download', collection: seeded.names.dense, flipByteAt: 100, times: 2 });
-    const run = await backup({ artifact: 'false' });
-    expect(run.code).toBe(1);
-    expect(run.errors[0]).toContain(`${seeded.names.dense}: SHA-256 mismatch`);
-    const files = await readdir(run.outputs.path!);
-    expect(files.some((f) => f.includes('partial') || f.startsWith(seeded.names.dense))).toBe(false);
-    expect(target.emulator!.snapshotFiles(seeded.names.dense)).toEqual([]);
-  });
+  it.skipIf(REAL_QDRANT)(
+    'fails the collection when the second download is corrupted too, leaving no partial file',
+    async () => {
+      target.emulator!.inject({
+        route: 'snapshot.download',
+        collection: seeded.names.dense,
+        flipByteAt: 100,
+        times: 2,
+      });
+      const run = await backup({ artifact: 'false' });
+      expect(run.code).toBe(1);
+      expect(run.errors[0]).toContain(`${seeded.names.dense}: SHA-256 mismatch`);
+      const files = await readdir(run.outputs.path!);
+      expect(files.some((f) => f.includes('partial') || f.startsWith(seeded.names.dense))).toBe(false);
+      expect(target.emulator!.snapshotFiles(seeded.names.dense)).toEqual([]);
+    },
+  );
 
   it('refuses to reuse an artifact name within a run, keeping the backup on disk', async () => {
     const run = ++runId;
@@ -162,6 +210,6 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
   it('exits 1 naming the input when mode is wrong', async () => {
     const run = await runAction({ mode: 'frobnicate' });
     expect(run.code).toBe(1);
-    expect(run.errors).toEqual(["Input 'mode' got \"frobnicate\"; it accepts one of: backup, restore."]);
+    expect(run.errors).toEqual(['Input \'mode\' got "frobnicate"; it accepts one of: backup, restore.']);
   });
 });

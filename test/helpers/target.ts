@@ -62,14 +62,19 @@ export async function startTarget(options: { version?: string; apiKey?: string }
   };
 }
 
-const vector = (dim: number, seed: number) => Array.from({ length: dim }, (_, i) => Number(Math.sin(seed * 7 + i).toFixed(4)));
+const vector = (dim: number, seed: number) =>
+  Array.from({ length: dim }, (_, i) => Number(Math.sin(seed * 7 + i).toFixed(4)));
 
 /**
  * Three collections as the demo has them: plain dense vectors; named + sparse vectors with payloads;
  * one with an alias. Returns their names and exact point counts.
  */
 export async function seedCollections(target: Target) {
-  const names = { dense: `${target.prefix}dense`, hybrid: `${target.prefix}hybrid`, aliased: `${target.prefix}aliased` };
+  const names = {
+    dense: `${target.prefix}dense`,
+    hybrid: `${target.prefix}hybrid`,
+    aliased: `${target.prefix}aliased`,
+  };
   const alias = `${target.prefix}live`;
   await target.call('PUT', `/collections/${names.dense}`, { vectors: { size: 4, distance: 'Dot' } });
   await target.call('PUT', `/collections/${names.dense}/points?wait=true`, {
@@ -93,15 +98,23 @@ export async function seedCollections(target: Target) {
   await target.call('POST', '/collections/aliases', {
     actions: [{ create_alias: { collection_name: names.aliased, alias_name: alias } }],
   });
-  return { names, alias, points: { [names.dense]: 30, [names.hybrid]: 12, [names.aliased]: 5 } as Record<string, number> };
+  return {
+    names,
+    alias,
+    points: { [names.dense]: 30, [names.hybrid]: 12, [names.aliased]: 5 } as Record<string, number>,
+  };
 }
 
 /** Every point of a collection (ids, vectors, payloads), for exact before/after comparisons. */
 export async function allPoints(target: Target, collection: string) {
-  const result = await target.call<{ points: unknown[] }>('POST', `/collections/${collection}/points/scroll`, {
-    limit: 10_000,
-    with_payload: true,
-    with_vector: true,
-  });
+  const result = await target.call<{ points: unknown[] }>(
+    'POST',
+    `/collections/${collection}/points/scroll`,
+    {
+      limit: 10_000,
+      with_payload: true,
+      with_vector: true,
+    },
+  );
   return result.points;
 }

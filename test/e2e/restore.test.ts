@@ -1,0 +1,299 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
+import { runAction } from '../helpers/run-action.js';
+import { REAL_QDRANT, allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
+
+let source: Target;
+let dest: Target;
+let artifacts: ArtifactService;
+let seeded: Awaited<ReturnType<typeof seedCollections>>;
+let before: Map<string, unknown[]>;
+let runId = 5000;
+
+// Requests that change a server (count and scroll are POSTs that only read).
+const MUTATING = (r: { method: string; path: string }) =>
+  r.method !== 'GET' && !/\/points\/(count|scroll)$/.test(r.path);
+
+beforeEach(async () => {
+  source = await startTarget();
+  dest = REAL_QDRANT ? source : await startTarget();
+  artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
+  seeded = await seedCollections(source);
+  before = new Map();
+  for (const name of Object.values(seeded.names)) before.set(name, await allPoints(source, name));
+});
+
+afterEach(async () => {
+  await source.close();
+  if (dest !== source) await dest.close();
+  await artifacts.close();
+});
+
+async function backup(inputs: Record<string, string> = {}, run = ++runId) {
+  const result = await runAction(
+    {
+      mode: 'backup',
+      url: source.url,
+      'api-key': source.apiKey ?? '',
+      collections: `${source.prefix}*`,
+      ...inputs,
+    },
+    { env: artifacts.env({ runId: run }) },
+  );
+  expect(result.errors).toEqual([]);
+  // One server only (a real Qdrant): make room for the restore.
+  if (dest === source) {
+    await source.call('POST', '/collections/aliases', {
+      actions: [{ delete_alias: { alias_name: seeded.alias } }],
+    });
+    for (const name of Object.values(seeded.names)) await source.call('DELETE', `/collections/${name}`);
+  }
+  return result;
+}
+
+function restore(inputs: Record<string, string> = {}, run = ++runId) {
+  return runAction(
+    { mode: 'restore', url: dest.url, 'api-key': dest.apiKey ?? '', ...inputs },
+    { env: { ...artifacts.env({ runId: run }), ...(inputs.env ? {} : {}) } },
+  );
+}
+
+async function expectRestoredExactly(names: Record<string, string> = {}) {
+  for (const [name, points] of before) {
+    const target = names[name] ?? name;
+    expect(await allPoints(dest, target)).toEqual(points);
+    expect(await dest.call<unknown[]>('GET', `/collections/${target}/snapshots`)).toEqual([]);
+  }
+}
+
+describe('mode: restore (dist/main as the runner runs it)', () => {
+  it('restores the artifact of this run, recreates the alias, verifies, and reports', async () => {
+    const run = ++runId;
+    await backup({}, run);
+    const result = await restore({ collections: `${source.prefix}*` }, run);
+    expect(result.errors).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.outputs.verified).toBe('true');
+    expect(result.outputs.points).toBe('47');
+    expect(JSON.parse(result.outputs.collections!)).toEqual(Object.values(seeded.names).sort());
+    await expectRestoredExactly();
+    const { aliases } = await dest.call<{ aliases: { alias_name: string; collection_name: string }[] }>(
+      'GET',
+      '/aliases',
+    );
+    expect(aliases).toContainEqual({ alias_name: seeded.alias, collection_name: seeded.names.aliased });
+    expect(result.summary).toContain('## Qdrant restore');
+    expect(result.summary).toContain(`| ${seeded.names.dense} | 30 |`);
+    expect(result.summary.match(/✅ verified/g)).toHaveLength(3);
+  });
+
+  it("restores another run's artifact with run-id", async () => {
+    await backup({}, 501);
+    const result = await restore({ 'run-id': '501', 'github-token': 'ghs_test_token' }, 601);
+    expect(result.errors).toEqual([]);
+    expect(result.outputs.verified).toBe('true');
+    await expectRestoredExactly();
+  });
+
+  it('restores the newest successful run of a workflow that still has the artifact', async () => {
+    artifacts.addWorkflowRun({
+      id: 701,
+      workflow: 'backup.yml',
+      branch: 'main',
+      conclusion: 'success',
+      createdAt: '2026-11-01T00:00:00Z',
+    });
+    artifacts.addWorkflowRun({
+      id: 702,
+      workflow: 'backup.yml',
+      branch: 'main',
+      conclusion: 'failure',
+      createdAt: '2026-11-02T00:00:00Z',
+    });
+    artifacts.addWorkflowRun({
+      id: 703,
+      workflow: 'backup.yml',
+      branch: 'main',
+      conclusion: 'success',
+      createdAt: '2026-11-03T00:00:00Z',
+    });
+    await backup({}, 701);
+    // The newest successful run has no artifact of that name: it is passed over.
+    const result = await restore(
+      { workflow: 'backup.yml', branch: 'main', 'github-token': 'ghs_test_token' },
+      801,
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.stdout).toContain('run 701');
+    expect(result.outputs.verified).toBe('true');
+    await expectRestoredExactly();
+  });
+
+  it('names what it looked for when no run has the artifact', async () => {
+    artifacts.addWorkflowRun({ id: 711, workflow: 'backup.yml', branch: 'main', conclusion: 'success' });
+    const result = await restore(
+      { workflow: 'backup.yml', branch: 'main', 'github-token': 'ghs_test_token' },
+      811,
+    );
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain(
+      "No backup found: looked for artifact 'qdrant-snapshots' in successful runs of workflow backup.yml on branch main",
+    );
+    expect(result.errors[0]).toContain('inspected 1 run(s) (711)');
+    const unknown = await restore({ workflow: 'nightly.yml', 'github-token': 'ghs_test_token' }, 812);
+    expect(unknown.errors[0]).toContain('Workflow nightly.yml was not found in octo/repo');
+  });
+
+  it('restores a local folder (artifact: false) under new names with rename', async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    const renamed = { [seeded.names.dense]: `${source.prefix}dense_copy` };
+    const result = await restore({
+      artifact: 'false',
+      path: folder,
+      rename: `${seeded.names.dense}=${source.prefix}dense_copy`,
+    });
+    expect(result.errors).toEqual([]);
+    expect(JSON.parse(result.outputs.collections!)).toContain(`${source.prefix}dense_copy`);
+    await expectRestoredExactly(renamed);
+    expect(result.summary).toContain(`${seeded.names.dense} → ${source.prefix}dense_copy`);
+  });
+
+  describe('if-exists', () => {
+    let folder: string;
+    beforeEach(async () => {
+      folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+      await backup({ artifact: 'false', path: folder });
+      // The target already holds a (different) collection of that name.
+      await dest.call('PUT', `/collections/${seeded.names.dense}`, { vectors: { size: 4, distance: 'Dot' } });
+      await dest.call('PUT', `/collections/${seeded.names.dense}/points?wait=true`, {
+        points: [{ id: 999, vector: [1, 2, 3, 4] }],
+      });
+    });
+
+    it('fail (default) touches nothing and says how to proceed', async () => {
+      const start = dest.emulator?.requests.length ?? 0;
+      const result = await restore({ artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(
+        `Nothing was restored: collection ${seeded.names.dense} already exist(s)`,
+      );
+      expect(result.errors[0]).toContain("Set 'if-exists' to skip (keep them) or overwrite (replace them)");
+      expect(
+        await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
+      ).toEqual({ count: 1 });
+      if (dest.emulator)
+        expect(
+          dest.emulator.requests
+            .slice(start)
+            .filter(MUTATING)
+            .map((r) => r.path),
+        ).toEqual([]);
+    });
+
+    it('skip keeps the existing collection and restores the rest', async () => {
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'skip' });
+      expect(result.errors).toEqual([]);
+      expect(
+        await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
+      ).toEqual({ count: 1 });
+      expect(await allPoints(dest, seeded.names.hybrid)).toEqual(before.get(seeded.names.hybrid));
+      expect(result.summary).toContain('skipped');
+    });
+
+    it('overwrite replaces it and verifies', async () => {
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
+      expect(result.errors).toEqual([]);
+      expect(result.outputs.verified).toBe('true');
+      await expectRestoredExactly();
+    });
+  });
+
+  describe.skipIf(REAL_QDRANT)('a backup that cannot be trusted leaves the server untouched', () => {
+    let folder: string;
+    let manifest: { collections: { name: string; file: string }[] };
+    beforeEach(async () => {
+      folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+      await backup({ artifact: 'false', path: folder });
+      manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    });
+
+    async function expectRefused(message: RegExp | string) {
+      const result = await restore({ artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toMatch(message);
+      expect(dest.emulator!.requests).toEqual([]);
+    }
+
+    it('a corrupted file', async () => {
+      const file = path.join(folder, manifest.collections[0]!.file);
+      const bytes = await readFile(file);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+      await writeFile(file, bytes);
+      await expectRefused(
+        /has SHA-256 [0-9a-f]{64}; the manifest records [0-9a-f]{64}\. The file is damaged/,
+      );
+    });
+
+    it('a missing file', async () => {
+      await rm(path.join(folder, manifest.collections[1]!.file));
+      await expectRefused(`The backup is missing ${manifest.collections[1]!.file}`);
+    });
+
+    it('a manifest with ../ in a file name', async () => {
+      const text = await readFile(path.join(folder, 'manifest.json'), 'utf8');
+      await writeFile(
+        path.join(folder, 'manifest.json'),
+        text.replace(`"${manifest.collections[0]!.file}"`, '"../../etc/passwd"'),
+      );
+      await expectRefused(/file name "..\/..\/etc\/passwd" is not a plain file name/);
+    });
+
+    it('a manifest that is not JSON', async () => {
+      await writeFile(path.join(folder, 'manifest.json'), '{"format": "qdrant-snapshot-manifest", ');
+      await expectRefused(/manifest.json is not valid JSON/);
+    });
+  });
+
+  it.skipIf(REAL_QDRANT)('refuses a server two minor versions away, naming both versions', async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    const newer = await startTarget({ version: '1.21.0' });
+    try {
+      const result = await runAction({ mode: 'restore', url: newer.url, artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(
+        `The backup was made with Qdrant 1.19.0; the server at ${newer.url} runs 1.21.0`,
+      );
+      expect(result.errors[0]).toContain('1.19.x or 1.20.x');
+      expect(newer.emulator!.requests.filter(MUTATING)).toEqual([]);
+    } finally {
+      await newer.close();
+    }
+  });
+
+  it.skipIf(REAL_QDRANT)(
+    'fails verification with both numbers when the server loses points, keeping the collection',
+    async () => {
+      const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+      await backup({ artifact: 'false', path: folder });
+      dest.emulator!.inject({
+        route: 'snapshot.upload',
+        collection: seeded.names.dense,
+        recoverKeepFraction: 0.5,
+      });
+      const result = await restore({ artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.outputs.verified).toBe('false');
+      expect(result.errors[0]).toContain('Verification failed');
+      expect(result.errors[0]).toContain(`${seeded.names.dense}: points: expected 30, found 15`);
+      expect(
+        await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
+      ).toEqual({ count: 15 });
+      expect(result.summary).toContain('❌ points: expected 30, found 15');
+    },
+  );
+});
