@@ -3,6 +3,7 @@ import { runAction } from './action.js';
 import { actionReporter } from './action-reporter.js';
 import { ActionError, describeError } from './errors.js';
 import { parseInputs, readFromEnv } from './inputs.js';
+import { markMainFailed } from './server/start.js';
 
 const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key'];
 
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
     core.setFailed(describeError(error));
+    // Tells the post step to print the started server's log.
+    markMainFailed();
   }
 }
 

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -99,9 +99,12 @@ export async function runRestore(
     `Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`,
   );
 
-  const tempDir = manifest.encryption
-    ? await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'qdrant-snapshot-'))
-    : undefined;
+  let tempDir: string | undefined;
+  if (manifest.encryption) {
+    const tempRoot = options.tempDir ?? os.tmpdir();
+    await mkdir(tempRoot, { recursive: true });
+    tempDir = await mkdtemp(path.join(tempRoot, 'qdrant-snapshot-'));
+  }
   try {
     const files = await plaintextFiles(manifest, selected, options, tempDir);
 

@@ -59989,8 +59989,11 @@ class QdrantError extends errors/* ActionError */.lZ {
     /** Worth another attempt: the connection broke, or the server said it is busy or failing. */
     get retryable() {
         const { status, code } = this.details;
+        // Fix: any failure without a status used to be retried unless listed as final, so an error nobody
+        // recognised (a bug, a transform that throws) was repeated `attempts` times. Only a broken or refused
+        // connection is worth another attempt.
         if (status === undefined)
-            return code !== 'NOT_QDRANT' && code !== 'TLS' && code !== 'TIMEOUT' && code !== 'ABORTED';
+            return code !== undefined && isRetryableCode(code);
         // Qdrant answers 500 to an upload it cannot read (a malformed tar): sending it again cannot help.
         if (status === 500 && this.details.path.endsWith('/snapshots/upload'))
             return false;
@@ -60021,6 +60024,10 @@ function networkCode(error) {
         current = current.cause;
     }
     return undefined;
+}
+/** A network failure code worth another attempt (TLS handshake failures are not: they fail the same way). */
+function isRetryableCode(code) {
+    return CONNECTION_CODES.has(code);
 }
 function isConnectionError(error) {
     const code = networkCode(error);
@@ -60195,18 +60202,29 @@ class QdrantClient {
     }
     /**
      * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
-     * started writing, the snapshots that appeared since are deleted before the next attempt.
+     * started writing, the snapshots that appeared since are deleted before the next attempt, and once more
+     * after the attempt that succeeded.
      */
     async createSnapshot(collection, signal) {
         const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-        return this.retried(() => this.send('POST', path `/collections/${collection}/snapshots`, {
+        const deleteOrphans = async (keep) => {
+            const orphans = (await this.listSnapshots(collection).catch(() => [])).filter((s) => !before.has(s.name) && s.name !== keep);
+            for (const orphan of orphans)
+                await this.deleteSnapshot(collection, orphan.name).catch(() => { });
+        };
+        let retried = false;
+        const made = await this.retried(() => this.send('POST', path `/collections/${collection}/snapshots`, {
             query: { wait: 'true' },
             signal,
         }), async () => {
-            const orphans = (await this.listSnapshots(collection).catch(() => [])).filter((s) => !before.has(s.name));
-            for (const orphan of orphans)
-                await this.deleteSnapshot(collection, orphan.name).catch(() => { });
+            retried = true;
+            await deleteOrphans();
         });
+        // Fix: a creation whose connection dropped goes on on the server and may land only after the cleanup
+        // before the retry (found by the test that restarts the server mid-creation): clean up again now.
+        if (retried)
+            await deleteOrphans(made.name);
+        return made;
     }
     /**
      * Streams a snapshot into `destination`, hashing it in the same pass. The bytes land in a temporary
@@ -60229,7 +60247,8 @@ class QdrantClient {
         }
     }
     async downloadOnce(route, partial, options) {
-        const { body, headers } = await this.open('GET', route, { signal: options.signal });
+        const { response, fail } = await this.open('GET', route, { signal: options.signal });
+        const { body, headers } = response;
         const total = Number(headers['content-length']) || undefined;
         const wire = (0,external_node_crypto_.createHash)('sha256');
         const stored = (0,external_node_crypto_.createHash)('sha256');
@@ -60253,7 +60272,7 @@ class QdrantClient {
             }
         }
         catch (error) {
-            throw this.wrapFailure('GET', route, error);
+            throw fail(error);
         }
         if (total !== undefined && size !== total) {
             throw new QdrantError(`The download of ${route} ended after ${size} of ${total} bytes.`, {
@@ -60292,13 +60311,14 @@ class QdrantClient {
         });
     }
     async send(method, route, options = {}) {
-        const { body, statusCode } = await this.open(method, route, options);
+        const { response, fail } = await this.open(method, route, options);
+        const { body, statusCode } = response;
         let text;
         try {
             text = await body.text();
         }
         catch (error) {
-            throw this.wrapFailure(method, route, error);
+            throw fail(error);
         }
         let parsed;
         try {
@@ -60314,7 +60334,10 @@ class QdrantClient {
         }
         return parsed.result;
     }
-    /** Sends a request and returns the response when its status is 2xx; otherwise throws a QdrantError. */
+    /**
+     * Sends a request and returns the response when its status is 2xx; otherwise throws a QdrantError.
+     * `fail` turns an error met while reading the body into the error to throw.
+     */
     async open(method, route, options) {
         const url = new URL(this.url + route);
         for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -60326,6 +60349,17 @@ class QdrantClient {
         const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
         const isJson = options.body !== undefined && !(options.body instanceof undici.FormData);
         const started = Date.now();
+        // Fix: the deadline (or the caller's signal) may fire while the body streams. undici then destroys the
+        // body with the signal's reason (a DOMException TimeoutError), which used to surface as an unknown,
+        // retryable failure: each retry got a fresh deadline, so a 10-minute deadline could last 50 minutes.
+        // Both are now recognised by the state of the signals, whatever error undici reports.
+        const fail = (error) => {
+            if (deadline.aborted)
+                return this.timedOut(method, route, Date.now() - started, timeoutMs);
+            if (options.signal?.aborted)
+                return this.cancelled(method, route, error);
+            return this.wrapFailure(method, route, error);
+        };
         let response;
         try {
             response = await (0,undici/* request */.Em)(url, {
@@ -60337,17 +60371,11 @@ class QdrantClient {
             });
         }
         catch (error) {
-            if (deadline.aborted)
-                throw this.timedOut(method, route, Date.now() - started, timeoutMs);
-            throw this.wrapFailure(method, route, error);
+            throw fail(error);
         }
-        if (response.statusCode >= 200 && response.statusCode < 300) {
-            // The deadline covers the body too: a stalled download aborts the stream with a timeout error.
-            deadline.addEventListener('abort', () => response.body.destroy(this.timedOut(method, route, Date.now() - started, timeoutMs)), {
-                once: true,
-            });
-            return response;
-        }
+        // The deadline covers the body too: undici aborts a body still streaming when the signal fires.
+        if (response.statusCode >= 200 && response.statusCode < 300)
+            return { response, fail };
         const text = await response.body.text().catch(() => '');
         throw await this.httpError(method, route, response.statusCode, text, response.headers['retry-after']);
     }
@@ -60355,33 +60383,46 @@ class QdrantClient {
         let qdrantMessage;
         try {
             const parsed = JSON.parse(text);
-            qdrantMessage = parsed.status?.error;
+            if (typeof parsed?.status?.error === 'string')
+                qdrantMessage = parsed.status.error;
         }
         catch { }
-        if (qdrantMessage === undefined && status === 404 && !text.trim().startsWith('{')) {
-            if (route === '/' || /<html/i.test(text))
-                return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
+        const trimmed = text.trim();
+        // Fix: only a 404 on `/` or an HTML 404 was recognised as "not Qdrant"; a proxy or another API answering
+        // a plain 404 on /collections read as "Qdrant answered 404". Every route this client calls exists in
+        // Qdrant, whose 404s are its JSON envelope or, for downloads, text starting "Not found:".
+        if (status === 404 && qdrantMessage === undefined && !/^Not found:/.test(trimmed)) {
+            return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
+        }
+        // Fix: Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is
+        // its own error message, and the 404 hint below needs it.
+        if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
+            qdrantMessage = trimmed;
         }
         let hint = hintFor(status, this.url, method);
         const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
-        if (status === 404 && collection && collection !== 'aliases' && /collection/i.test(qdrantMessage ?? '')) {
+        if (status === 404 &&
+            collection &&
+            collection !== 'aliases' &&
+            // Fix: was /collection/i, which also matched "Snapshot my-collection-1.snapshot not found".
+            /\bCollection `[^`]*` (doesn't|does not) exist/i.test(qdrantMessage ?? '')) {
             const existing = await this.listCollectionsQuietly();
             hint = `Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`;
         }
-        const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+        const retrySeconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
         const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
-        return new QdrantError(`Qdrant answered ${status} to ${method} ${route}${detail}.${hint ? ` ${hint}` : ''}`, {
+        return new QdrantError(`Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint ? ` ${hint}` : ''}`, {
             method,
             path: route,
             status,
             qdrantMessage,
-            retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+            retryAfterMs: Number.isFinite(retrySeconds) && retrySeconds > 0 ? retrySeconds * 1000 : undefined,
         });
     }
     async listCollectionsQuietly() {
         try {
-            const { body } = await this.open('GET', '/collections', { timeoutMs: 10_000 });
-            const parsed = JSON.parse(await body.text());
+            const { response } = await this.open('GET', '/collections', { timeoutMs: 10_000 });
+            const parsed = JSON.parse(await response.body.text());
             return parsed.result.collections.map((c) => c.name).sort();
         }
         catch {
@@ -60402,19 +60443,36 @@ class QdrantClient {
             return new errors/* ActionError */.lZ(`The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`, { cause: error });
         }
         if (isConnectionError(error)) {
-            return new QdrantError(`The connection to ${this.url} broke during ${method} ${route} (${code ?? error.message}).`, { method, path: route, code: code ?? 'ECONNRESET' }, { cause: error });
+            return new QdrantError(`The connection to ${this.url} broke during ${method} ${route} (${code ?? error.message}).`, 
+            // Retryable whatever code undici gave a broken connection (see QdrantError.retryable).
+            { method, path: route, code: code && isRetryableCode(code) ? code : 'ECONNRESET' }, { cause: error });
         }
-        if (error instanceof Error && error.name === 'AbortError') {
-            return new QdrantError(`${method} ${route} was cancelled.`, { method, path: route, code: 'ABORTED' }, { cause: error });
+        if (error instanceof Error && error.name === 'AbortError')
+            return this.cancelled(method, route, error);
+        // Fix: a local file error (the destination folder missing, no permission) used to become a retryable
+        // QdrantError and was retried as if the server had failed. It is the runner's problem: say so.
+        const local = error;
+        if (local instanceof Error && typeof local.path === 'string' && typeof local.syscall === 'string') {
+            return new errors/* ActionError */.lZ(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
+                cause: error,
+            });
         }
         return new QdrantError(`${method} ${route} at ${this.url} failed: ${error instanceof Error ? error.message : String(error)}`, { method, path: route, code }, { cause: error });
     }
+    cancelled(method, route, error) {
+        return new QdrantError(`${method} ${route} was cancelled.`, { method, path: route, code: 'ABORTED' }, { cause: error });
+    }
     timedOut(method, route, elapsedMs, timeoutMs) {
-        return new QdrantError(`Qdrant did not finish ${method} ${route} within ${Math.round(timeoutMs / 1000)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`, { method, path: route, code: 'TIMEOUT' });
+        // Fix: the deadline was rounded to whole seconds, so a 300 ms deadline read "within 0 s".
+        return new QdrantError(`Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`, { method, path: route, code: 'TIMEOUT' });
     }
     notQdrant(method, route, why) {
         return new QdrantError(`${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check 'url': it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`, { method, path: route, code: 'NOT_QDRANT' });
     }
+}
+/** Seconds for a message: one decimal below 10 s, whole seconds above. */
+function seconds(ms) {
+    return ms < 10_000 ? String(Math.round(ms / 100) / 10) : String(Math.round(ms / 1000));
 }
 function describeBody(text) {
     const trimmed = text.trim();
@@ -60528,9 +60586,12 @@ async function runRestore(client, options, reporter) {
     const selected = manifest.collections.filter((c) => names.includes(c.name));
     await (0,directory/* validateBackupFolder */.li)(options.path, selected);
     reporter.info(`Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`);
-    const tempDir = manifest.encryption
-        ? await (0,promises_.mkdtemp)(external_node_path_.join(options.tempDir ?? external_node_os_.tmpdir(), 'qdrant-snapshot-'))
-        : undefined;
+    let tempDir;
+    if (manifest.encryption) {
+        const tempRoot = options.tempDir ?? external_node_os_.tmpdir();
+        await (0,promises_.mkdir)(tempRoot, { recursive: true });
+        tempDir = await (0,promises_.mkdtemp)(external_node_path_.join(tempRoot, 'qdrant-snapshot-'));
+    }
     try {
         const files = await plaintextFiles(manifest, selected, options, tempDir);
         const { version } = await client.version();

@@ -32728,17 +32728,19 @@ function releaseUrl(version, baseUrl, asset) {
     return `${(baseUrl ?? DEFAULT_DOWNLOAD_BASE_URL).replace(/\/+$/, '')}/${version}/${asset}`;
 }
 const EXECUTABLE = process.platform === 'win32' ? 'qdrant.exe' : 'qdrant';
+function isFile(file) {
+    return stat(file).then((s) => s.isFile(), () => false);
+}
 /** The qdrant executable in an extracted archive: at its top or one folder down. */
 async function findExecutable(dir) {
-    const top = path.join(dir, EXECUTABLE);
-    if (await stat(top).then((s) => s.isFile(), () => false))
-        return top;
+    const candidates = [path.join(dir, EXECUTABLE)];
     for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        const nested = path.join(dir, entry.name, EXECUTABLE);
-        if (entry.isDirectory() &&
-            (await stat(nested).then((s) => s.isFile(), () => false)))
-            return nested;
+        if (entry.isDirectory())
+            candidates.push(path.join(dir, entry.name, EXECUTABLE));
     }
+    for (const candidate of candidates)
+        if (await isFile(candidate))
+            return candidate;
     return undefined;
 }
 /** The qdrant executable of `version`: from the tool cache, or downloaded, extracted and cached. */
@@ -32868,7 +32870,7 @@ async function findDocker() {
     });
     if (version.exitCode !== 0) {
         const why = lastLines(`${version.stderr}${version.stdout}`.trim(), 3) || `exit code ${version.exitCode}`;
-        throw new ActionError(`start: docker needs a running Docker engine, but 'docker version' failed (${why}). GitHub's macOS runners have no Docker engine and its Windows runners run only Windows containers: use start: binary there.`);
+        throw new ActionError(`start: docker needs a running Docker engine, but 'docker version' failed (${why}). Start the engine, or use start: binary, which needs no Docker (GitHub's macOS runners have no Docker engine; its Windows runners run only Windows containers).`);
     }
     return docker;
 }
@@ -33053,10 +33055,13 @@ async function printLog(tail) {
 }
 /** Post step: shows the log (when the main step failed) and stops what startServer started, nothing else. */
 async function stopServer() {
+    const kind = lib_core/* getState */.Gu(state_STATE.kind);
+    if (!kind)
+        return;
+    // The server's log is printed below: the key stays masked even if the runner lost the main step's mask.
     const apiKey = lib_core/* getInput */.V4('api-key');
     if (apiKey)
         lib_core/* setSecret */.Pq(apiKey);
-    const kind = lib_core/* getState */.Gu(state_STATE.kind);
     if (kind === 'docker')
         await stopDocker();
     else if (kind === 'binary')

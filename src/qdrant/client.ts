@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, FormData, request, type Dispatcher } from 'undici';
 import { ActionError } from '../errors.js';
-import { QdrantError, hintFor, isConnectionError, networkCode } from './errors.js';
+import { QdrantError, hintFor, isConnectionError, isRetryableCode, networkCode } from './errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import type {
   AliasDescription,
@@ -187,23 +187,33 @@ export class QdrantClient {
 
   /**
    * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
-   * started writing, the snapshots that appeared since are deleted before the next attempt.
+   * started writing, the snapshots that appeared since are deleted before the next attempt, and once more
+   * after the attempt that succeeded.
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
     const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-    return this.retried(
+    const deleteOrphans = async (keep?: string) => {
+      const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
+        (s) => !before.has(s.name) && s.name !== keep,
+      );
+      for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
+    };
+    let retried = false;
+    const made = await this.retried(
       () =>
         this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
           query: { wait: 'true' },
           signal,
         }),
       async () => {
-        const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
-          (s) => !before.has(s.name),
-        );
-        for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
+        retried = true;
+        await deleteOrphans();
       },
     );
+    // Fix: a creation whose connection dropped goes on on the server and may land only after the cleanup
+    // before the retry (found by the test that restarts the server mid-creation): clean up again now.
+    if (retried) await deleteOrphans(made.name);
+    return made;
   }
 
   /**
@@ -240,7 +250,8 @@ export class QdrantClient {
     partial: string,
     options: DownloadOptions,
   ): Promise<DownloadResult> {
-    const { body, headers } = await this.open('GET', route, { signal: options.signal });
+    const { response, fail } = await this.open('GET', route, { signal: options.signal });
+    const { body, headers } = response;
     const total = Number(headers['content-length']) || undefined;
     const wire = createHash('sha256');
     const stored = createHash('sha256');
@@ -262,7 +273,7 @@ export class QdrantClient {
         await pipeline(body, wireTap, storedTap, createWriteStream(partial));
       }
     } catch (error) {
-      throw this.wrapFailure('GET', route, error);
+      throw fail(error);
     }
     if (total !== undefined && size !== total) {
       throw new QdrantError(`The download of ${route} ended after ${size} of ${total} bytes.`, {
@@ -317,12 +328,13 @@ export class QdrantClient {
     route: string,
     options: CallOptions & { raw?: boolean } = {},
   ) {
-    const { body, statusCode } = await this.open(method, route, options);
+    const { response, fail } = await this.open(method, route, options);
+    const { body, statusCode } = response;
     let text: string;
     try {
       text = await body.text();
     } catch (error) {
-      throw this.wrapFailure(method, route, error);
+      throw fail(error);
     }
     let parsed: unknown;
     try {
@@ -341,8 +353,15 @@ export class QdrantClient {
     return (parsed as Envelope<T>).result;
   }
 
-  /** Sends a request and returns the response when its status is 2xx; otherwise throws a QdrantError. */
-  private async open(method: Dispatcher.HttpMethod, route: string, options: CallOptions) {
+  /**
+   * Sends a request and returns the response when its status is 2xx; otherwise throws a QdrantError.
+   * `fail` turns an error met while reading the body into the error to throw.
+   */
+  private async open(
+    method: Dispatcher.HttpMethod,
+    route: string,
+    options: CallOptions,
+  ): Promise<{ response: Dispatcher.ResponseData; fail: (error: unknown) => QdrantError | ActionError }> {
     const url = new URL(this.url + route);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, value);
@@ -352,6 +371,15 @@ export class QdrantClient {
     const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     const isJson = options.body !== undefined && !(options.body instanceof FormData);
     const started = Date.now();
+    // Fix: the deadline (or the caller's signal) may fire while the body streams. undici then destroys the
+    // body with the signal's reason (a DOMException TimeoutError), which used to surface as an unknown,
+    // retryable failure: each retry got a fresh deadline, so a 10-minute deadline could last 50 minutes.
+    // Both are now recognised by the state of the signals, whatever error undici reports.
+    const fail = (error: unknown): QdrantError | ActionError => {
+      if (deadline.aborted) return this.timedOut(method, route, Date.now() - started, timeoutMs);
+      if (options.signal?.aborted) return this.cancelled(method, route, error);
+      return this.wrapFailure(method, route, error);
+    };
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -362,20 +390,10 @@ export class QdrantClient {
         body: isJson ? JSON.stringify(options.body) : (options.body as FormData | undefined),
       });
     } catch (error) {
-      if (deadline.aborted) throw this.timedOut(method, route, Date.now() - started, timeoutMs);
-      throw this.wrapFailure(method, route, error);
+      throw fail(error);
     }
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      // The deadline covers the body too: a stalled download aborts the stream with a timeout error.
-      deadline.addEventListener(
-        'abort',
-        () => response.body.destroy(this.timedOut(method, route, Date.now() - started, timeoutMs)),
-        {
-          once: true,
-        },
-      );
-      return response;
-    }
+    // The deadline covers the body too: undici aborts a body still streaming when the signal fires.
+    if (response.statusCode >= 200 && response.statusCode < 300) return { response, fail };
     const text = await response.body.text().catch(() => '');
     throw await this.httpError(method, route, response.statusCode, text, response.headers['retry-after']);
   }
@@ -389,37 +407,51 @@ export class QdrantClient {
   ): Promise<QdrantError> {
     let qdrantMessage: string | undefined;
     try {
-      const parsed = JSON.parse(text) as { status?: { error?: string } };
-      qdrantMessage = parsed.status?.error;
+      const parsed = JSON.parse(text) as { status?: { error?: unknown } };
+      if (typeof parsed?.status?.error === 'string') qdrantMessage = parsed.status.error;
     } catch {}
-    if (qdrantMessage === undefined && status === 404 && !text.trim().startsWith('{')) {
-      if (route === '/' || /<html/i.test(text))
-        return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
+    const trimmed = text.trim();
+    // Fix: only a 404 on `/` or an HTML 404 was recognised as "not Qdrant"; a proxy or another API answering
+    // a plain 404 on /collections read as "Qdrant answered 404". Every route this client calls exists in
+    // Qdrant, whose 404s are its JSON envelope or, for downloads, text starting "Not found:".
+    if (status === 404 && qdrantMessage === undefined && !/^Not found:/.test(trimmed)) {
+      return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
+    }
+    // Fix: Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is
+    // its own error message, and the 404 hint below needs it.
+    if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
+      qdrantMessage = trimmed;
     }
     let hint = hintFor(status, this.url, method);
     const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
-    if (status === 404 && collection && collection !== 'aliases' && /collection/i.test(qdrantMessage ?? '')) {
+    if (
+      status === 404 &&
+      collection &&
+      collection !== 'aliases' &&
+      // Fix: was /collection/i, which also matched "Snapshot my-collection-1.snapshot not found".
+      /\bCollection `[^`]*` (doesn't|does not) exist/i.test(qdrantMessage ?? '')
+    ) {
       const existing = await this.listCollectionsQuietly();
       hint = `Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`;
     }
-    const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    const retrySeconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
     return new QdrantError(
-      `Qdrant answered ${status} to ${method} ${route}${detail}.${hint ? ` ${hint}` : ''}`,
+      `Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint ? ` ${hint}` : ''}`,
       {
         method,
         path: route,
         status,
         qdrantMessage,
-        retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+        retryAfterMs: Number.isFinite(retrySeconds) && retrySeconds > 0 ? retrySeconds * 1000 : undefined,
       },
     );
   }
 
   private async listCollectionsQuietly(): Promise<string[]> {
     try {
-      const { body } = await this.open('GET', '/collections', { timeoutMs: 10_000 });
-      const parsed = JSON.parse(await body.text()) as Envelope<CollectionsResponse>;
+      const { response } = await this.open('GET', '/collections', { timeoutMs: 10_000 });
+      const parsed = JSON.parse(await response.body.text()) as Envelope<CollectionsResponse>;
       return parsed.result.collections.map((c) => c.name).sort();
     } catch {
       return [];
@@ -452,16 +484,19 @@ export class QdrantClient {
     if (isConnectionError(error)) {
       return new QdrantError(
         `The connection to ${this.url} broke during ${method} ${route} (${code ?? (error as Error).message}).`,
-        { method, path: route, code: code ?? 'ECONNRESET' },
+        // Retryable whatever code undici gave a broken connection (see QdrantError.retryable).
+        { method, path: route, code: code && isRetryableCode(code) ? code : 'ECONNRESET' },
         { cause: error },
       );
     }
-    if (error instanceof Error && error.name === 'AbortError') {
-      return new QdrantError(
-        `${method} ${route} was cancelled.`,
-        { method, path: route, code: 'ABORTED' },
-        { cause: error },
-      );
+    if (error instanceof Error && error.name === 'AbortError') return this.cancelled(method, route, error);
+    // Fix: a local file error (the destination folder missing, no permission) used to become a retryable
+    // QdrantError and was retried as if the server had failed. It is the runner's problem: say so.
+    const local = error as NodeJS.ErrnoException;
+    if (local instanceof Error && typeof local.path === 'string' && typeof local.syscall === 'string') {
+      return new ActionError(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
+        cause: error,
+      });
     }
     return new QdrantError(
       `${method} ${route} at ${this.url} failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -470,9 +505,18 @@ export class QdrantClient {
     );
   }
 
-  private timedOut(method: string, route: string, elapsedMs: number, timeoutMs: number): QdrantError {
+  private cancelled(method: string, route: string, error: unknown): QdrantError {
     return new QdrantError(
-      `Qdrant did not finish ${method} ${route} within ${Math.round(timeoutMs / 1000)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`,
+      `${method} ${route} was cancelled.`,
+      { method, path: route, code: 'ABORTED' },
+      { cause: error },
+    );
+  }
+
+  private timedOut(method: string, route: string, elapsedMs: number, timeoutMs: number): QdrantError {
+    // Fix: the deadline was rounded to whole seconds, so a 300 ms deadline read "within 0 s".
+    return new QdrantError(
+      `Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`,
       { method, path: route, code: 'TIMEOUT' },
     );
   }
@@ -483,6 +527,11 @@ export class QdrantClient {
       { method, path: route, code: 'NOT_QDRANT' },
     );
   }
+}
+
+/** Seconds for a message: one decimal below 10 s, whole seconds above. */
+function seconds(ms: number): string {
+  return ms < 10_000 ? String(Math.round(ms / 100) / 10) : String(Math.round(ms / 1000));
 }
 
 function describeBody(text: string): string {

@@ -27,8 +27,10 @@ export class QdrantError extends ActionError {
   /** Worth another attempt: the connection broke, or the server said it is busy or failing. */
   get retryable(): boolean {
     const { status, code } = this.details;
-    if (status === undefined)
-      return code !== 'NOT_QDRANT' && code !== 'TLS' && code !== 'TIMEOUT' && code !== 'ABORTED';
+    // Fix: any failure without a status used to be retried unless listed as final, so an error nobody
+    // recognised (a bug, a transform that throws) was repeated `attempts` times. Only a broken or refused
+    // connection is worth another attempt.
+    if (status === undefined) return code !== undefined && isRetryableCode(code);
     // Qdrant answers 500 to an upload it cannot read (a malformed tar): sending it again cannot help.
     if (status === 500 && this.details.path.endsWith('/snapshots/upload')) return false;
     return status === 429 || status === 408 || status >= 500;
@@ -59,6 +61,11 @@ export function networkCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** A network failure code worth another attempt (TLS handshake failures are not: they fail the same way). */
+export function isRetryableCode(code: string): boolean {
+  return CONNECTION_CODES.has(code);
 }
 
 export function isConnectionError(error: unknown): boolean {

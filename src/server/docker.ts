@@ -29,7 +29,7 @@ export async function findDocker(): Promise<string> {
   if (version.exitCode !== 0) {
     const why = lastLines(`${version.stderr}${version.stdout}`.trim(), 3) || `exit code ${version.exitCode}`;
     throw new ActionError(
-      `start: docker needs a running Docker engine, but 'docker version' failed (${why}). GitHub's macOS runners have no Docker engine and its Windows runners run only Windows containers: use start: binary there.`,
+      `start: docker needs a running Docker engine, but 'docker version' failed (${why}). Start the engine, or use start: binary, which needs no Docker (GitHub's macOS runners have no Docker engine; its Windows runners run only Windows containers).`,
     );
   }
   return docker;
@@ -77,17 +77,21 @@ export async function startDocker(options: Options, reporter: Reporter): Promise
     core.saveState(STATE.kind, 'docker');
     core.saveState(STATE.dockerName, name);
     reporter.info(`Starting Qdrant ${options.qdrantVersion} in Docker: container ${name}, port ${port}.`);
-    const run = await exec.getExecOutput(docker, runArgs(name, port, options.qdrantVersion, !!options.apiKey), {
-      ignoreReturnCode: true,
-      env: childEnv(options.apiKey),
-    });
+    const run = await exec.getExecOutput(
+      docker,
+      runArgs(name, port, options.qdrantVersion, !!options.apiKey),
+      {
+        ignoreReturnCode: true,
+        env: childEnv(options.apiKey),
+      },
+    );
     if (run.exitCode === 0) {
       const id = run.stdout.trim().split(/\s+/).pop() ?? name;
       core.saveState(STATE.dockerContainer, id);
       return launched(docker, id, name, port, options.qdrantVersion);
     }
     // A failed run can leave a created container behind; it carries our unique name, so it is ours to remove.
-    await removeContainer(docker, name);
+    await removeContainer(docker, name).catch(() => false);
     if (attempt < 2 && PORT_TAKEN.test(run.stderr)) continue;
     const why = lastLines(run.stderr.trim(), 5) || `exit code ${run.exitCode}`;
     throw new ActionError(
@@ -111,7 +115,9 @@ function launched(docker: string, id: string, name: string, port: number, versio
         { silent: true, ignoreReturnCode: true },
       );
       const [running, code] = state.stdout.trim().split(' ');
-      return state.exitCode === 0 && running === 'false' ? `the container exited with code ${code}` : undefined;
+      return state.exitCode === 0 && running === 'false'
+        ? `the container exited with code ${code}`
+        : undefined;
     },
     logTail: (lines) => containerLogs(docker, id, lines),
   };
@@ -128,7 +134,10 @@ export async function containerLogs(docker: string, id: string, lines: number): 
 
 /** `docker rm -f -v`; false when there was no such container. */
 export async function removeContainer(docker: string, id: string): Promise<boolean> {
-  const result = await exec.getExecOutput(docker, ['rm', '-f', '-v', id], { silent: true, ignoreReturnCode: true });
+  const result = await exec.getExecOutput(docker, ['rm', '-f', '-v', id], {
+    silent: true,
+    ignoreReturnCode: true,
+  });
   if (result.exitCode === 0) return true;
   if (/no such container/i.test(result.stderr)) return false;
   throw new Error(`'docker rm -f -v ${id}' failed: ${lastLines(result.stderr.trim(), 3)}`);

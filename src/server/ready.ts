@@ -9,7 +9,8 @@ export interface ReadyOptions {
   exited?: () => Promise<string | undefined>;
 }
 
-export type ReadyResult = { ready: true; elapsedMs: number } | { ready: false; exited: boolean; reason: string };
+export type ReadyResult =
+  { ready: true; elapsedMs: number } | { ready: false; exited: boolean; reason: string };
 
 /** One GET of `${url}/readyz`: undefined when it answered 200, otherwise what it did instead. */
 export function probeReady(url: string, timeoutMs: number): Promise<string | undefined> {
@@ -33,15 +34,13 @@ export async function waitForReady(url: string, options: ReadyOptions): Promise<
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   const interval = options.intervalMs ?? 500;
-  let last = 'not probed';
   for (;;) {
     const problem = await probeReady(url, Math.max(100, Math.min(2000, deadline - Date.now())));
     if (problem === undefined) return { ready: true, elapsedMs: Date.now() - started };
-    last = problem;
     const exited = await options.exited?.();
     if (exited) return { ready: false, exited: true, reason: exited };
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ready: false, exited: false, reason: `the last probe got ${last}` };
+    if (remaining <= 0) return { ready: false, exited: false, reason: `the last probe got ${problem}` };
     await sleep(Math.min(interval, remaining));
   }
 }
