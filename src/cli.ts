@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -120,6 +121,13 @@ function stamp(date = new Date()): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
 }
 
+/** A folder name not taken yet: two backups within one second must not share a folder. */
+function freshFolder(root: string, name: string): string {
+  let candidate = path.join(root, name);
+  for (let n = 2; existsSync(candidate); n++) candidate = path.join(root, `${name}-${n}`);
+  return candidate;
+}
+
 function defaultUrl(): string {
   const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || 'http://localhost:6333';
   return /^https?:\/\//.test(value) ? value : `http://${value}`;
@@ -191,7 +199,7 @@ async function commandBackup(flags: Flags, reporter: Reporter): Promise<number> 
     );
   }
   const root = backupsRoot(flags);
-  const opts = options('backup', flags, path.join(root, `qdrant-snapshots-${stamp()}`));
+  const opts = options('backup', flags, freshFolder(root, `qdrant-snapshots-${stamp()}`));
   const qdrant = client(opts, reporter);
   try {
     const result = await runBackup(qdrant, opts, reporter);

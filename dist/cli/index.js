@@ -39215,25 +39215,28 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   x: () => (/* binding */ cli)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7975);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5052);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3916);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(6264);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2901);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5546);
-/* harmony import */ var _qdrant_client_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7879);
-/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(9020);
-/* harmony import */ var _store_directory_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(2598);
-/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(6455);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(8855);
-/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(5538);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7975);
+/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5052);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3916);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(6264);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2901);
+/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5546);
+/* harmony import */ var _qdrant_client_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7879);
+/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9020);
+/* harmony import */ var _store_directory_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(2598);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(6455);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(8855);
+/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(5538);
+
 
 
 
@@ -39332,13 +39335,13 @@ function terminalReporter() {
                 const width = 24;
                 const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
                 const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-                process.stderr.write(`\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatBytes */ .z3)(done)} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatRate */ .CE)(rate)}`);
+                process.stderr.write(`\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(done)} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatRate */ .CE)(rate)}`);
                 barVisible = true;
                 if (total !== undefined && done >= total)
                     clearBar();
             }
             else {
-                console.error(`${collection}: ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatBytes */ .z3)(done)}${total ? ` of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatBytes */ .z3)(total)} (${percent}%)` : ''} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatRate */ .CE)(rate)}`);
+                console.error(`${collection}: ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(done)}${total ? ` of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(total)} (${percent}%)` : ''} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatRate */ .CE)(rate)}`);
             }
         },
     };
@@ -39346,6 +39349,13 @@ function terminalReporter() {
 function stamp(date = new Date()) {
     const pad = (n) => String(n).padStart(2, '0');
     return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+/** A folder name not taken yet: two backups within one second must not share a folder. */
+function freshFolder(root, name) {
+    let candidate = node_path__WEBPACK_IMPORTED_MODULE_3__.join(root, name);
+    for (let n = 2; (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(candidate); n++)
+        candidate = node_path__WEBPACK_IMPORTED_MODULE_3__.join(root, `${name}-${n}`);
+    return candidate;
 }
 function defaultUrl() {
     const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || 'http://localhost:6333';
@@ -39371,27 +39381,27 @@ function options(mode, flags, folder) {
         path: folder,
         artifact: 'false',
     };
-    return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_6__/* .parseInputs */ .TL)((name) => values[name] ?? '', {});
+    return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .parseInputs */ .TL)((name) => values[name] ?? '', {});
 }
 function backupsRoot(flags) {
-    return node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(flags.out ?? process.env.BACKUP_DIR ?? node_path__WEBPACK_IMPORTED_MODULE_2__.join(node_os__WEBPACK_IMPORTED_MODULE_1__.homedir(), '.qdrant-snapshot', 'backups'));
+    return node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(flags.out ?? process.env.BACKUP_DIR ?? node_path__WEBPACK_IMPORTED_MODULE_3__.join(node_os__WEBPACK_IMPORTED_MODULE_2__.homedir(), '.qdrant-snapshot', 'backups'));
 }
 /** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
 async function resolveBackupFolder(dir, reporter) {
     if (!dir)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .InputError */ .dz('Give the backup folder: qdrant-snapshot restore DIR (see --help).');
-    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_10__/* .listBackups */ .Cw)(node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(dir));
-    const own = listings.find((l) => l.folder === node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(dir));
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz('Give the backup folder: qdrant-snapshot restore DIR (see --help).');
+    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir));
+    const own = listings.find((l) => l.folder === node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir));
     if (own)
         return own.folder;
     const newest = listings.find((l) => l.manifest);
     if (!newest)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .ActionError */ .lZ(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
     reporter.info(`Using the newest backup under ${dir}: ${newest.folder}`);
     return newest.folder;
 }
 function client(opts, reporter) {
-    return new _qdrant_client_js__WEBPACK_IMPORTED_MODULE_8__/* .QdrantClient */ .QD({
+    return new _qdrant_client_js__WEBPACK_IMPORTED_MODULE_9__/* .QdrantClient */ .QD({
         url: opts.url,
         apiKey: opts.apiKey,
         timeoutMs: opts.timeoutSeconds * 1000,
@@ -39399,25 +39409,25 @@ function client(opts, reporter) {
     });
 }
 async function keepNewest(root, keep, reporter) {
-    const valid = (await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_10__/* .listBackups */ .Cw)(root)).filter((l) => l.manifest && l.folder !== root);
+    const valid = (await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(root)).filter((l) => l.manifest && l.folder !== root);
     for (const old of valid.slice(keep)) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(old.folder, { recursive: true, force: true });
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(old.folder, { recursive: true, force: true });
         reporter.info(`Removed old backup ${old.folder} (--keep ${keep}).`);
     }
 }
 async function commandBackup(flags, reporter) {
     const keep = flags.keep === undefined ? undefined : Number(flags.keep);
     if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .InputError */ .dz(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
     }
     const root = backupsRoot(flags);
-    const opts = options('backup', flags, node_path__WEBPACK_IMPORTED_MODULE_2__.join(root, `qdrant-snapshots-${stamp()}`));
+    const opts = options('backup', flags, freshFolder(root, `qdrant-snapshots-${stamp()}`));
     const qdrant = client(opts, reporter);
     try {
-        const result = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_4__/* .runBackup */ .Q)(qdrant, opts, reporter);
-        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_14__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_14__/* .backupReport */ .HZ)(result)));
+        const result = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .runBackup */ .Q)(qdrant, opts, reporter);
+        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .backupReport */ .HZ)(result)));
         if (result.failed.length > 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .ActionError */ .lZ(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
         }
         if (keep !== undefined)
             await keepNewest(root, keep, reporter);
@@ -39432,11 +39442,11 @@ async function commandRestore(dir, flags, reporter) {
     const opts = options('restore', flags, folder);
     const qdrant = client(opts, reporter);
     try {
-        const result = await (0,_restore_js__WEBPACK_IMPORTED_MODULE_9__/* .runRestore */ .Y)(qdrant, opts, reporter);
-        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_14__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_14__/* .restoreReport */ .HA)(result, folder)));
+        const result = await (0,_restore_js__WEBPACK_IMPORTED_MODULE_10__/* .runRestore */ .Y)(qdrant, opts, reporter);
+        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .restoreReport */ .HA)(result, folder)));
         const failed = result.collections.filter((c) => c.outcome === 'failed' || (c.verify && !c.verify.ok));
         if (failed.length > 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .ActionError */ .lZ(`Restore failed or did not verify:\n${failed.map((f) => `${f.target}: ${f.error ?? f.verify?.problems.join('; ')}`).join('\n')}`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`Restore failed or did not verify:\n${failed.map((f) => `${f.target}: ${f.error ?? f.verify?.problems.join('; ')}`).join('\n')}`);
         }
         return 0;
     }
@@ -39447,21 +39457,21 @@ async function commandRestore(dir, flags, reporter) {
 async function commandVerify(dir, flags, reporter) {
     const folder = await resolveBackupFolder(dir, reporter);
     const opts = options('restore', flags, folder);
-    const manifest = await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_7__/* .readManifest */ .WI)(folder);
+    const manifest = await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_8__/* .readManifest */ .WI)(folder);
     const qdrant = client(opts, reporter);
     try {
-        const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_11__/* .selectNames */ .$W)(manifest.collections.map((c) => c.name), opts.collections, opts.exclude, 'the backup');
+        const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_12__/* .selectNames */ .$W)(manifest.collections.map((c) => c.name), opts.collections, opts.exclude, 'the backup');
         const targets = manifest.collections
             .filter((c) => names.includes(c.name))
             .map((c) => {
             const target = opts.rename.get(c.name) ?? c.name;
             return { expected: c, target, aliases: opts.aliases ? c.aliases : [] };
         });
-        const results = await (0,_verify_js__WEBPACK_IMPORTED_MODULE_12__/* .verifyCollections */ .T)(qdrant, targets, opts.concurrency);
+        const results = await (0,_verify_js__WEBPACK_IMPORTED_MODULE_13__/* .verifyCollections */ .T)(qdrant, targets, opts.concurrency);
         for (const r of results)
             console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`);
         if (results.some((r) => !r.ok))
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .ActionError */ .lZ(`The server does not match the backup:\n${(0,_verify_js__WEBPACK_IMPORTED_MODULE_12__/* .describeFailures */ .n)(results)}`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`The server does not match the backup:\n${(0,_verify_js__WEBPACK_IMPORTED_MODULE_13__/* .describeFailures */ .n)(results)}`);
         return 0;
     }
     finally {
@@ -39469,8 +39479,8 @@ async function commandVerify(dir, flags, reporter) {
     }
 }
 async function commandList(dir, flags) {
-    const root = dir ? node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(dir) : backupsRoot(flags);
-    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_10__/* .listBackups */ .Cw)(root);
+    const root = dir ? node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir) : backupsRoot(flags);
+    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(root);
     if (listings.length === 0) {
         console.log(`No backups under ${root}.`);
         return 0;
@@ -39482,9 +39492,9 @@ async function commandList(dir, flags) {
         }
         const m = listing.manifest;
         const total = m.collections.reduce((sum, c) => sum + c.size, 0);
-        console.log(`${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatBytes */ .z3)(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`);
+        console.log(`${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`);
         for (const c of m.collections) {
-            console.log(`    ${c.name}: ${c.points} points, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatBytes */ .z3)(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
+            console.log(`    ${c.name}: ${c.points} points, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
         }
     }
     return 0;
@@ -39492,10 +39502,10 @@ async function commandList(dir, flags) {
 async function cli(argv) {
     let parsed;
     try {
-        parsed = (0,node_util__WEBPACK_IMPORTED_MODULE_3__.parseArgs)({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
+        parsed = (0,node_util__WEBPACK_IMPORTED_MODULE_4__.parseArgs)({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
     }
     catch (error) {
-        console.error(`${(0,_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .describeError */ .Uc)(error)}\nRun qdrant-snapshot --help for the flags.`);
+        console.error(`${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .describeError */ .Uc)(error)}\nRun qdrant-snapshot --help for the flags.`);
         return 2;
     }
     const flags = parsed.values;
@@ -39513,7 +39523,7 @@ async function cli(argv) {
         switch (command) {
             case 'backup':
                 if (dir !== undefined)
-                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .InputError */ .dz(`backup takes no folder argument; use --out ${dir}.`);
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz(`backup takes no folder argument; use --out ${dir}.`);
                 return await commandBackup(flags, reporter);
             case 'restore':
                 return await commandRestore(dir, flags, reporter);
@@ -39527,8 +39537,8 @@ async function cli(argv) {
         }
     }
     catch (error) {
-        console.error(`error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .describeError */ .Uc)(error)}`);
-        return error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .InputError */ .dz ? 2 : 1;
+        console.error(`error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .describeError */ .Uc)(error)}`);
+        return error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz ? 2 : 1;
     }
 }
 process.exitCode = await cli(process.argv.slice(2));

@@ -320,7 +320,7 @@ describe.skipIf(REAL_QDRANT)('faults, through the client', () => {
   });
 
   describe('errors that are not retried', () => {
-    it('403 and 404 from failNext are not retried and carry the status and Qdrant text', async () => {
+    it('a 403 from failNext is not retried and carries the status and Qdrant text', async () => {
       const { client, retries } = connect();
       emu.inject({ route: 'aliases.list', failNext: { status: 403, message: 'Forbidden: nope' } });
       const requests = mark();
