@@ -7,9 +7,18 @@ export const actionReporter: Reporter = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   debug: (message) => core.debug(message),
-  // Groups cannot nest or interleave in the runner log; with concurrency > 1 the lines of parallel
-  // collections would land in the wrong group, so each line is prefixed instead.
-  group: (_title, fn) => fn(),
+  // Runner log groups cannot interleave: each collection's lines are kept and written as one group when
+  // it is done, while progress lines and warnings appear live.
+  group: async (title, fn) => {
+    const lines: string[] = [];
+    try {
+      return await fn({ ...actionReporter, info: (message) => lines.push(message) });
+    } finally {
+      core.startGroup(title);
+      for (const line of lines) core.info(line);
+      core.endGroup();
+    }
+  },
   progress: (collection, verb, done, total, rate) =>
     core.info(
       `${collection}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)} (${Math.floor((done / total) * 100)}%)` : ''} ${verb}, ${formatRate(rate)}`,

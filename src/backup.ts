@@ -80,8 +80,8 @@ export async function runBackup(
   );
   const outcomes = await mapPool(selected, options.concurrency, async (name) => {
     try {
-      return await reporter.group(`Back up ${name}`, () =>
-        backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, reporter),
+      return await reporter.group(`Back up ${name}`, (scoped) =>
+        backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, scoped),
       );
     } catch (error) {
       const message = describeError(error);

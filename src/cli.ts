@@ -83,7 +83,7 @@ function terminalReporter(): Reporter {
     if (barVisible) process.stderr.write('\r\x1b[K');
     barVisible = false;
   };
-  return {
+  const reporter: Reporter = {
     info: (message) => {
       clearBar();
       console.error(message);
@@ -95,7 +95,7 @@ function terminalReporter(): Reporter {
     debug: (message) => {
       if (process.env.QDRANT_SNAPSHOT_DEBUG) console.error(`debug: ${message}`);
     },
-    group: (_title, fn) => fn(),
+    group: (_title, fn) => fn(reporter),
     progress: (collection, verb, done, total, rate) => {
       const percent = total ? Math.floor((done / total) * 100) : undefined;
       if (tty) {
@@ -114,6 +114,7 @@ function terminalReporter(): Reporter {
       }
     },
   };
+  return reporter;
 }
 
 function stamp(date = new Date()): string {

@@ -6,8 +6,11 @@ export interface Reporter {
   info(message: string): void;
   warning(message: string): void;
   debug(message: string): void;
-  /** Runs `fn` inside a collapsible log group (the CLI just prints a heading). */
-  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` with a reporter whose lines belong to one collapsible log group. Collections run in
+   * parallel, so a group is written whole when `fn` ends; progress and warnings show at once.
+   */
+  group<T>(title: string, fn: (scoped: Reporter) => Promise<T>): Promise<T>;
   /** Periodic transfer progress for one collection. */
   progress(
     collection: string,
@@ -22,6 +25,6 @@ export const silentReporter: Reporter = {
   info: () => {},
   warning: () => {},
   debug: () => {},
-  group: (_title, fn) => fn(),
+  group: (_title, fn) => fn(silentReporter),
   progress: () => {},
 };

@@ -137,8 +137,8 @@ export async function runRestore(
         try {
           await reporter.group(
             `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
-            async () => {
-              reporter.info(
+            async (scoped) => {
+              scoped.info(
                 `Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`,
               );
               await client.uploadSnapshot(target, files.get(entry.name)!, {

@@ -39106,7 +39106,7 @@ async function runBackup(client, options, reporter) {
     reporter.info(`Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`);
     const outcomes = await (0,pool/* mapPool */.P)(selected, options.concurrency, async (name) => {
         try {
-            return await reporter.group(`Back up ${name}`, () => backupCollection(client, name, files.get(name), aliasesOf(aliases, name), options, reporter));
+            return await reporter.group(`Back up ${name}`, (scoped) => backupCollection(client, name, files.get(name), aliasesOf(aliases, name), options, scoped));
         }
         catch (error) {
             const message = (0,errors/* describeError */.Uc)(error);
@@ -39315,7 +39315,7 @@ function terminalReporter() {
             process.stderr.write('\r\x1b[K');
         barVisible = false;
     };
-    return {
+    const reporter = {
         info: (message) => {
             clearBar();
             console.error(message);
@@ -39328,7 +39328,7 @@ function terminalReporter() {
             if (process.env.QDRANT_SNAPSHOT_DEBUG)
                 console.error(`debug: ${message}`);
         },
-        group: (_title, fn) => fn(),
+        group: (_title, fn) => fn(reporter),
         progress: (collection, verb, done, total, rate) => {
             const percent = total ? Math.floor((done / total) * 100) : undefined;
             if (tty) {
@@ -39345,6 +39345,7 @@ function terminalReporter() {
             }
         },
     };
+    return reporter;
 }
 function stamp(date = new Date()) {
     const pad = (n) => String(n).padStart(2, '0');
@@ -60621,8 +60622,8 @@ async function runRestore(client, options, reporter) {
             }
             const started = Date.now();
             try {
-                await reporter.group(`Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`, async () => {
-                    reporter.info(`Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`);
+                await reporter.group(`Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`, async (scoped) => {
+                    scoped.info(`Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`);
                     await client.uploadSnapshot(target, files.get(entry.name), {
                         checksum: entry.snapshot_sha256,
                         priority: 'snapshot',

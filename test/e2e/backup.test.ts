@@ -83,6 +83,12 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
       const snapshots = await target.call<unknown[]>('GET', `/collections/${name}/snapshots`);
       expect(snapshots).toEqual([]);
     }
+    // Each collection's lines form one log group, written whole even when collections run in parallel.
+    for (const name of names) {
+      expect(run.stdout).toMatch(new RegExp(`::group::Back up ${name}\nSnapshot ${name}-\\d+-[\\d-]+\\.snapshot created`));
+    }
+    expect(run.stdout.match(/::group::/g)).toHaveLength(names.length);
+    expect(run.stdout.match(/::endgroup::/g)).toHaveLength(names.length);
     expect(run.summary).toContain('## Qdrant backup');
     expect(run.summary).toContain(`| ${seeded.names.dense} | 30 |`);
     expect(run.summary).toContain(`id ${stored!.id}`);
