@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as core from '@actions/core';
 import { runBackup } from './backup.js';
 import { ActionError, VerificationError } from './errors.js';
@@ -69,7 +70,7 @@ async function restore(client: QdrantClient, options: Options, reporter: Reporte
       )
     : options.path;
   core.setOutput('path', folder);
-  core.setOutput('manifest', `${folder}/${MANIFEST_FILE}`);
+  core.setOutput('manifest', path.join(folder, MANIFEST_FILE));
   const result = await runRestore(
     client,
     { ...options, path: folder, tempDir: process.env.RUNNER_TEMP || undefined },
