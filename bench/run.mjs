@@ -11,7 +11,7 @@
 // scenario crashes, as the full run does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,8 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     runs: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    node: { type: 'string' },
+    'also-node': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -40,7 +42,9 @@ if (flags.help) {
   --only    run these scenarios only (1 backup vs curl, 2 restore vs curl, 3 peak RSS,
             4 collections in parallel, 5 artifact compression levels)
   --runs N  runs per measurement (default: 5 for 1-2, 3 for 3-5; smoke: 1)
-  --keep    keep the data folder (.bench-data/run-PID) for inspection`);
+  --keep    keep the data folder (.bench-data/run-PID) for inspection
+  --node PATH       run the CLI and the action with this Node binary (default: the one running this)
+  --also-node PATH  repeat scenario 3 (peak RSS) with a second Node binary, e.g. Node 24 as runners use`);
   process.exit(0);
 }
 
@@ -66,17 +70,21 @@ const SIZES = SMOKE
       artifact: { random: 256 * MIB, realish: 256 * MIB, upsertPoints: 10_000 },
     };
 
-const CLI = path.join(ROOT, 'dist/cli/index.js');
-const ACTION = path.join(ROOT, 'dist/main/index.js');
 const DATA = path.join(ROOT, '.bench-data', `run-${process.pid}`);
-const NODE = process.execPath;
+// The bundles are copied at the start, so a rebuild of dist/ during the run cannot break it or mix versions.
+const CLI = path.join(DATA, 'dist/cli/index.js');
+const ACTION = path.join(DATA, 'dist/main/index.js');
+const NODE = flags.node ? path.resolve(flags.node) : process.execPath;
+const ALSO_NODE = flags['also-node'] ? path.resolve(flags['also-node']) : undefined;
+const nodeVersion = (node) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
 
 /** @type {import('./lib/stats.mjs').Row[]} */
 const rows = [];
 const notes = [];
 const failures = [];
 
-const label = (bytes) => (bytes >= GIB ? `${bytes / GIB} GiB` : `${Math.round(bytes / MIB)} MiB`);
+const label = (bytes) =>
+  bytes >= GIB ? `${+(bytes / GIB).toFixed(1)} GiB` : `${Math.round(bytes / MIB)} MiB`;
 const sq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 const log = (message) => console.error(`[bench] ${message}`);
 
@@ -113,7 +121,7 @@ function machineLine() {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  return `Machine: ${model}, ${cpus.length} cores, ${(os.totalmem() / GIB).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.arch()}, ${label(freeBytes(DATA))} disk free under .bench-data, load average ${load} at start${SMOKE ? ' (smoke run: tiny sizes, 1 run, no targets checked)' : ''}`;
+  return `Machine: ${model}, ${cpus.length} cores, ${(os.totalmem() / GIB).toFixed(1)} GiB RAM, Node ${nodeVersion(NODE)}${ALSO_NODE ? ` (and ${nodeVersion(ALSO_NODE)} in scenario 3)` : ''}, ${os.platform()} ${os.arch()}, ${label(freeBytes(DATA))} disk free under .bench-data, load average ${load} at start${SMOKE ? ' (smoke run: tiny sizes, 1 run, no targets checked)' : ''}`;
 }
 
 // ------------------------------------------------------------------------------------------------ data
@@ -149,20 +157,23 @@ async function dropFile(kind, bytes) {
 // ------------------------------------------------------------------------------------------------ commands
 
 /** The bundled CLI as a measured process. */
-const cli = (args, options) => measure(NODE, [CLI, ...args], options);
+const cli = (args, node = NODE) => measure(node, [CLI, ...args]);
 
-async function cliBackup(url, out, collections, concurrency) {
-  const result = await cli([
-    'backup',
-    '--out',
-    out,
-    '--url',
-    url,
-    '--collections',
-    collections,
-    '--concurrency',
-    String(concurrency),
-  ]);
+async function cliBackup(url, out, collections, concurrency, node = NODE) {
+  const result = await cli(
+    [
+      'backup',
+      '--out',
+      out,
+      '--url',
+      url,
+      '--collections',
+      collections,
+      '--concurrency',
+      String(concurrency),
+    ],
+    node,
+  );
   const folders = await readdir(out);
   if (folders.length !== 1)
     throw new Error(`expected one backup folder under ${out}, found ${folders.length}`);
@@ -171,19 +182,22 @@ async function cliBackup(url, out, collections, concurrency) {
   return { result, folder, manifest };
 }
 
-async function cliRestore(url, folder, rename) {
-  return cli([
-    'restore',
-    folder,
-    '--url',
-    url,
-    '--rename',
-    rename,
-    '--if-exists',
-    'overwrite',
-    '--no-verify',
-    '--no-aliases',
-  ]);
+async function cliRestore(url, folder, rename, node = NODE) {
+  return cli(
+    [
+      'restore',
+      folder,
+      '--url',
+      url,
+      '--rename',
+      rename,
+      '--if-exists',
+      'overwrite',
+      '--no-verify',
+      '--no-aliases',
+    ],
+    node,
+  );
 }
 
 /** A shell command line as a measured process (the curl baselines). */
@@ -423,63 +437,71 @@ async function scenario2() {
 async function scenario3() {
   const runs = runsFor(3);
   const emu = await emulator();
-  const peaks = {};
+  const nodes = [NODE, ...(ALSO_NODE ? [ALSO_NODE] : [])];
+  const tag = (node) => (ALSO_NODE ? `Node ${nodeVersion(node)} ` : '');
+  /** peaks[node][bytes] = { backup: MiB[], restore: MiB[] } */
+  const peaks = new Map(nodes.map((node) => [node, {}]));
   for (const bytes of SIZES.rss) {
     requireDisk(4 * bytes, `Scenario 3 at ${label(bytes)}`);
     const snap = await snapshotFile('random', bytes);
     const collection = `bench_rss_${Math.round(bytes / MIB)}m`;
     const target = `${collection}_restored`;
     await emu.addFromSnapshot(collection, snap.file, snap.sha256);
-    const backup = [];
-    const restore = [];
-    const backupMs = [];
-    const restoreMs = [];
+    for (const node of nodes)
+      peaks.get(node)[bytes] = { backup: [], restore: [], backupMs: [], restoreMs: [] };
     for (let run = 0; run < runs; run++) {
-      await settle();
-      const out = path.join(DATA, `s3-out-${run}`);
-      const b = await cliBackup(emu.url, out, collection, 1);
-      backup.push(rssMiB(b.result));
-      backupMs.push(b.result.ms);
-      await settle();
-      const r = await cliRestore(emu.url, b.folder, `${collection}=${target}`);
-      restore.push(rssMiB(r));
-      restoreMs.push(r.ms);
-      await dropCollection(emu, target);
-      await rm(out, { recursive: true, force: true });
+      for (const node of rotate(nodes, run)) {
+        const p = peaks.get(node)[bytes];
+        await settle();
+        const out = path.join(DATA, `s3-out-${run}`);
+        const b = await cliBackup(emu.url, out, collection, 1, node);
+        p.backup.push(rssMiB(b.result));
+        p.backupMs.push(b.result.ms);
+        await settle();
+        const r = await cliRestore(emu.url, b.folder, `${collection}=${target}`, node);
+        p.restore.push(rssMiB(r));
+        p.restoreMs.push(r.ms);
+        await dropCollection(emu, target);
+        await rm(out, { recursive: true, force: true });
+      }
     }
     await dropCollection(emu, collection);
     await dropFile('random', bytes);
-    peaks[bytes] = { backup, restore };
-    const s = `3 peak RSS ${label(bytes)}`;
-    rows.push(
-      {
-        scenario: s,
-        label: 'CLI `backup`: peak RSS',
-        values: backup,
-        unit: 'MiB',
-        target: { max: 128, text: '≤ 128 MiB' },
-      },
-      {
-        scenario: s,
-        label: 'CLI `restore`: peak RSS',
-        values: restore,
-        unit: 'MiB',
-        target: { max: 128, text: '≤ 128 MiB' },
-      },
-      { scenario: s, label: 'CLI `backup`: time', values: backupMs, unit: 'ms' },
-      { scenario: s, label: 'CLI `restore`: time', values: restoreMs, unit: 'ms' },
-    );
   }
   const [small, big] = SIZES.rss;
-  const s = `3 RSS ${label(big)} − ${label(small)}`;
-  for (const op of ['backup', 'restore']) {
-    rows.push({
-      scenario: s,
-      label: `CLI \`${op}\`: growth of peak RSS (median ${label(big)} − median ${label(small)})`,
-      values: [median(peaks[big][op]) - median(peaks[small][op])],
-      unit: 'MiB',
-      target: { max: 16, text: '≤ 16 MiB' },
-    });
+  for (const node of nodes) {
+    const p = peaks.get(node);
+    for (const bytes of SIZES.rss) {
+      const s = `3 ${tag(node)}peak RSS ${label(bytes)}`;
+      rows.push(
+        {
+          scenario: s,
+          label: 'CLI `backup`: peak RSS',
+          values: p[bytes].backup,
+          unit: 'MiB',
+          target: { max: 128, text: '≤ 128 MiB' },
+        },
+        {
+          scenario: s,
+          label: 'CLI `restore`: peak RSS',
+          values: p[bytes].restore,
+          unit: 'MiB',
+          target: { max: 128, text: '≤ 128 MiB' },
+        },
+        { scenario: s, label: 'CLI `backup`: time', values: p[bytes].backupMs, unit: 'ms' },
+        { scenario: s, label: 'CLI `restore`: time', values: p[bytes].restoreMs, unit: 'ms' },
+      );
+    }
+    const s = `3 ${tag(node)}RSS ${label(big)} − ${label(small)}`;
+    for (const op of ['backup', 'restore']) {
+      rows.push({
+        scenario: s,
+        label: `CLI \`${op}\`: growth of peak RSS (median ${label(big)} − median ${label(small)})`,
+        values: [median(p[big][op]) - median(p[small][op])],
+        unit: 'MiB',
+        target: { max: 16, text: '≤ 16 MiB' },
+      });
+    }
   }
 }
 
@@ -632,11 +654,11 @@ async function scenario5() {
           const manifest = JSON.parse(await readFile(path.join(work, 'backup', 'manifest.json'), 'utf8'));
           snapshotBytes = manifest.collections[0].size;
           time[level].push(r.ms);
-          // The backup ends with its report; the upload starts after it and ends with "Uploaded artifact".
-          const backupDone = lineTime(r, /^Manifest: /) ?? lineTime(r, /upload/i);
-          const uploaded = lineTime(r, /^Uploaded artifact/);
+          // @actions/artifact starts with "Artifact name is valid!"; the action ends with "Uploaded artifact".
+          const uploadStart = lineTime(r, /^Artifact name is valid!|^Uploading artifact/);
+          const uploaded = lineTime(r, /^Uploaded artifact '/);
           upload[level].push(
-            backupDone !== undefined && uploaded !== undefined ? uploaded - backupDone : NaN,
+            uploadStart !== undefined && uploaded !== undefined ? uploaded - uploadStart : NaN,
           );
           size[level].push(artifact.blobSize);
           await rm(artifact.zipPath, { force: true });
@@ -705,13 +727,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-for (const file of [CLI, ACTION]) {
-  if (!existsSync(file)) {
-    console.error(`${path.relative(ROOT, file)} is missing: run npm run bundle first.`);
+for (const bundle of ['cli', 'main']) {
+  if (!existsSync(path.join(ROOT, 'dist', bundle, 'index.js'))) {
+    console.error(`dist/${bundle}/index.js is missing: run npm run bundle first.`);
     process.exit(1);
   }
 }
 await mkdir(DATA, { recursive: true });
+for (const bundle of ['cli', 'main']) {
+  await cp(path.join(ROOT, 'dist', bundle), path.join(DATA, 'dist', bundle), { recursive: true });
+}
 const machine = machineLine();
 console.log(machine);
 if (!hasGnuTime())
@@ -742,6 +767,14 @@ console.log('');
 console.log(
   `Medians of ${flags.runs ?? (SMOKE ? 1 : '5 (scenarios 1-2) or 3 (3-5)')} run(s); ratios are medians of run-by-run ratios of commands measured back to back. Total ${((Date.now() - began) / 1000).toFixed(0)} s.`,
 );
+const SIDES = {
+  1: 'Scenario 1: ours is the whole CLI process (start, version, list, info, exact count before and after, create the snapshot, stream it to disk hashing it in the same pass, delete it, write the manifest); the baseline is `curl -s -o FILE URL && sha256sum FILE` on a snapshot created once through the REST API and kept, and, second row, the same with the snapshot created (POST) and deleted (DELETE) by curl as the CLI does.',
+  2: "Scenario 2: ours is the whole CLI process (start, read the manifest, check every file's size and SHA-256, upload with priority=snapshot and checksum, delete the uploaded copy the server keeps); the baseline is one `curl -F snapshot=@FILE` to the same upload URL (with checksum too). Both restore into a collection that does not exist yet.",
+  3: 'Scenario 3: peak RSS ("Maximum resident set size" of GNU time) of the CLI backup and restore processes; the emulator runs in another process.',
+  4: "Scenario 4: the emulator makes every snapshot creation take the delay; the seed script is qdrant-backup.sh's loop (POST, curl -o, next collection).",
+  5: 'Scenario 5: dist/main/index.js run as the runner does (INPUT_*), uploading to the local artifact service; "zip + upload" runs from @actions/artifact\'s first line to the action\'s "Uploaded artifact" line. The upserted collection is stored by the emulator as JSON text (points.jsonl), which compresses far better than Qdrant\'s binary segments: the float32 rows are the proxy for a real Qdrant snapshot.',
+};
+for (const [n, text] of Object.entries(SIDES)) if (only.has(Number(n))) console.log(`\n${text}`);
 for (const note of notes) console.log(note);
 const missed = rows.filter((r) => verdict(r, !SMOKE) === '**missed**');
 if (!SMOKE && missed.length)

@@ -85,7 +85,9 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     }
     // Each collection's lines form one log group, written whole even when collections run in parallel.
     for (const name of names) {
-      expect(run.stdout).toMatch(new RegExp(`::group::Back up ${name}\nSnapshot ${name}-\\d+-[\\d-]+\\.snapshot created`));
+      expect(run.stdout).toMatch(
+        new RegExp(`::group::Back up ${name}\nSnapshot ${name}-\\d+-[\\d-]+\\.snapshot created`),
+      );
     }
     expect(run.stdout.match(/::group::/g)).toHaveLength(names.length);
     expect(run.stdout.match(/::endgroup::/g)).toHaveLength(names.length);
