@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decryptStream } from './crypto.js';
 import { ActionError, InputError, ManifestError, describeError } from './errors.js';
@@ -16,6 +15,7 @@ import { uploadedSnapshotName, type QdrantClient } from './qdrant/client.js';
 import type { AliasDescription, AliasOperation } from './qdrant/types.js';
 import type { Reporter } from './reporter.js';
 import { validateBackupFolder } from './store/directory.js';
+import { tap } from './tap.js';
 import { checkVersionCompatible } from './version.js';
 import { verifyCollections, type VerifyResult } from './verify.js';
 
@@ -225,12 +225,7 @@ async function plaintextFiles(
     await pipeline(
       createReadStream(path.join(options.path, entry.file)),
       decryptStream(options.encryptionKey, entry.file),
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
-          callback(null, chunk);
-        },
-      }),
+      tap((chunk) => hash.update(chunk)),
       createWriteStream(plain),
     );
     const actual = hash.digest('hex');

@@ -40220,8 +40220,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./src/tap.ts
+var tap = __nccwpck_require__(9202);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -40506,15 +40506,6 @@ class ChecksumMismatchError extends errors/* ActionError */.lZ {
         this.actual = actual;
     }
 }
-/** Counts and hashes the bytes that pass through, changing nothing. */
-function tap(onChunk) {
-    return new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            onChunk(chunk);
-            callback(null, chunk);
-        },
-    });
-}
 /** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
 function uploadedSnapshotName(collection) {
     return `${collection}-qdrant-snapshot-action-upload.snapshot`;
@@ -40654,12 +40645,12 @@ class QdrantClient {
         const stored = (0,external_node_crypto_.createHash)('sha256');
         let size = 0;
         let storedSize = 0;
-        const wireTap = tap((chunk) => {
+        const wireTap = (0,tap/* tap */.M)((chunk) => {
             wire.update(chunk);
             size += chunk.length;
             options.onProgress?.(size, total);
         });
-        const storedTap = tap((chunk) => {
+        const storedTap = (0,tap/* tap */.M)((chunk) => {
             stored.update(chunk);
             storedSize += chunk.length;
         });
@@ -40949,8 +40940,6 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: ./src/crypto.ts
@@ -40967,6 +40956,8 @@ var pool = __nccwpck_require__(9537);
 var qdrant_client = __nccwpck_require__(2302);
 // EXTERNAL MODULE: ./src/store/directory.ts
 var directory = __nccwpck_require__(2598);
+// EXTERNAL MODULE: ./src/tap.ts
+var tap = __nccwpck_require__(9202);
 ;// CONCATENATED MODULE: ./src/version.ts
 
 function majorMinor(version) {
@@ -41127,12 +41118,7 @@ async function plaintextFiles(manifest, selected, options, tempDir) {
     for (const entry of selected) {
         const plain = external_node_path_.join(tempDir, `${entry.file}.plain`);
         const hash = (0,external_node_crypto_.createHash)('sha256');
-        await (0,external_node_stream_promises_.pipeline)((0,external_node_fs_.createReadStream)(external_node_path_.join(options.path, entry.file)), (0,src_crypto/* decryptStream */.UC)(options.encryptionKey, entry.file), new external_node_stream_.Transform({
-            transform(chunk, _encoding, callback) {
-                hash.update(chunk);
-                callback(null, chunk);
-            },
-        }), (0,external_node_fs_.createWriteStream)(plain));
+        await (0,external_node_stream_promises_.pipeline)((0,external_node_fs_.createReadStream)(external_node_path_.join(options.path, entry.file)), (0,src_crypto/* decryptStream */.UC)(options.encryptionKey, entry.file), (0,tap/* tap */.M)((chunk) => hash.update(chunk)), (0,external_node_fs_.createWriteStream)(plain));
         const actual = hash.digest('hex');
         if (actual !== entry.snapshot_sha256) {
             throw new errors/* ManifestError */.Sh(`${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`);
@@ -41398,6 +41384,28 @@ function reportText(report) {
         '',
         ...report.notes.map(plain),
     ].join('\n');
+}
+
+
+/***/ }),
+
+/***/ 9202:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M: () => (/* binding */ tap)
+/* harmony export */ });
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_0__);
+
+/** A stream stage that lets `onChunk` see every chunk (to hash or count it), changing nothing. */
+function tap(onChunk) {
+    return new node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform({
+        transform(chunk, _encoding, callback) {
+            onChunk(chunk);
+            callback(null, chunk);
+        },
+    });
 }
 
 

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Transform } from 'node:stream';
+import { tap } from '../tap.js';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ActionError } from '../errors.js';
@@ -73,16 +73,6 @@ interface Envelope<T> {
   result: T;
   status: string;
   time?: number;
-}
-
-/** Counts and hashes the bytes that pass through, changing nothing. */
-function tap(onChunk: (chunk: Buffer) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onChunk(chunk);
-      callback(null, chunk);
-    },
-  });
 }
 
 /** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
