@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
+import type { ArtifactService } from '../artifact-service/index.js';
 import { runAction } from '../helpers/run-action.js';
+import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
 import { REAL_QDRANT, seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -14,16 +15,14 @@ let artifacts: ArtifactService;
 let seeded: Awaited<ReturnType<typeof seedCollections>>;
 let runId = 1000;
 
+let world: SeededWorld;
+
 beforeEach(async () => {
-  target = await startTarget();
-  artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
-  seeded = await seedCollections(target);
+  world = await startSeededWorld();
+  ({ target, artifacts, seeded } = world);
 });
 
-afterEach(async () => {
-  await target.close();
-  await artifacts.close();
-});
+afterEach(() => world.close());
 
 function backup(inputs: Record<string, string> = {}, run = ++runId) {
   return runAction(

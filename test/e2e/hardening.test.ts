@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
+import type { ArtifactService } from '../artifact-service/index.js';
 import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
 import { REAL_QDRANT, allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -19,16 +20,14 @@ let artifacts: ArtifactService;
 let seeded: Awaited<ReturnType<typeof seedCollections>>;
 let runId = 9000;
 
+let world: SeededWorld;
+
 beforeEach(async () => {
-  target = await startTarget();
-  artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
-  seeded = await seedCollections(target);
+  world = await startSeededWorld();
+  ({ target, artifacts, seeded } = world);
 });
 
-afterEach(async () => {
-  await target.close();
-  await artifacts.close();
-});
+afterEach(() => world.close());
 
 function act(inputs: Record<string, string>, run = ++runId, url = target.url) {
   return runAction(
