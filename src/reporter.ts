@@ -20,11 +20,3 @@ export interface Reporter {
     bytesPerSecond: number,
   ): void;
 }
-
-export const silentReporter: Reporter = {
-  info: () => {},
-  warning: () => {},
-  debug: () => {},
-  group: (_title, fn) => fn(silentReporter),
-  progress: () => {},
-};

@@ -94,7 +94,7 @@ export async function runRestore(
     }
   }
   const selected = manifest.collections.filter((c) => names.includes(c.name));
-  await validateBackupFolder(options.path, selected);
+  await validateBackupFolder(options.path, manifest, selected);
   reporter.info(
     `Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`,
   );

@@ -41019,7 +41019,7 @@ async function runRestore(client, options, reporter) {
         }
     }
     const selected = manifest.collections.filter((c) => names.includes(c.name));
-    await (0,directory/* validateBackupFolder */.li)(options.path, selected);
+    await (0,directory/* validateBackupFolder */.li)(options.path, manifest, selected);
     reporter.info(`Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`);
     let tempDir;
     if (manifest.encryption) {
@@ -41223,14 +41223,13 @@ async function sha256File(file) {
  * Checks a backup folder against its manifest before anything touches a server: every file present with
  * its recorded size and SHA-256 (streamed), and nothing there that the manifest does not list.
  */
-async function validateBackupFolder(folder, collections) {
-    const manifest = await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .readManifest */ .WI)(folder);
+async function validateBackupFolder(folder, manifest, collections = manifest.collections) {
     const expected = new Set([_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_FILE */ .h1, ...manifest.collections.map((c) => c.file)]);
     const extra = (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(folder)).filter((entry) => !expected.has(entry));
     if (extra.length > 0) {
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`);
     }
-    for (const collection of collections ?? manifest.collections) {
+    for (const collection of collections) {
         const file = node_path__WEBPACK_IMPORTED_MODULE_2__.join(folder, collection.file);
         let size;
         try {
@@ -41247,7 +41246,6 @@ async function validateBackupFolder(folder, collections) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`);
         }
     }
-    return manifest;
 }
 /** Backup folders directly under `root` (or `root` itself), newest first by manifest date. */
 async function listBackups(root) {

@@ -30,9 +30,9 @@ export async function sha256File(file: string): Promise<string> {
  */
 export async function validateBackupFolder(
   folder: string,
-  collections?: ManifestCollection[],
-): Promise<Manifest> {
-  const manifest = await readManifest(folder);
+  manifest: Manifest,
+  collections: ManifestCollection[] = manifest.collections,
+): Promise<void> {
   const expected = new Set([MANIFEST_FILE, ...manifest.collections.map((c) => c.file)]);
   const extra = (await readdir(folder)).filter((entry) => !expected.has(entry));
   if (extra.length > 0) {
@@ -40,7 +40,7 @@ export async function validateBackupFolder(
       `${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`,
     );
   }
-  for (const collection of collections ?? manifest.collections) {
+  for (const collection of collections) {
     const file = path.join(folder, collection.file);
     let size: number;
     try {
@@ -62,7 +62,6 @@ export async function validateBackupFolder(
       );
     }
   }
-  return manifest;
 }
 
 export interface BackupListing {

@@ -57,7 +57,7 @@ async function backup(inputs: Record<string, string> = {}, run = ++runId) {
 function restore(inputs: Record<string, string> = {}, run = ++runId) {
   return runAction(
     { mode: 'restore', url: dest.url, 'api-key': dest.apiKey ?? '', ...inputs },
-    { env: { ...artifacts.env({ runId: run }), ...(inputs.env ? {} : {}) } },
+    { env: artifacts.env({ runId: run }) },
   );
 }
 

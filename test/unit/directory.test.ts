@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManifestError } from '../../src/errors.js';
-import { writeManifest, type Manifest } from '../../src/manifest.js';
+import { readManifest, writeManifest, type Manifest } from '../../src/manifest.js';
 import { listBackups, validateBackupFolder } from '../../src/store/directory.js';
 
 const content = Buffer.from('snapshot bytes');
@@ -45,27 +45,27 @@ beforeEach(async () => {
 
 describe('validateBackupFolder', () => {
   it('accepts an untouched folder', async () => {
-    expect((await validateBackupFolder(folder)).collections).toHaveLength(1);
+    await expect(validateBackupFolder(folder, await readManifest(folder))).resolves.toBeUndefined();
   });
 
   it('refuses files the manifest does not list (a zip with extra files)', async () => {
     await writeFile(path.join(folder, 'payload.sh'), 'echo hi');
-    await expect(validateBackupFolder(folder)).rejects.toThrow(ManifestError);
-    await expect(validateBackupFolder(folder)).rejects.toThrow(
+    await expect(validateBackupFolder(folder, await readManifest(folder))).rejects.toThrow(ManifestError);
+    await expect(validateBackupFolder(folder, await readManifest(folder))).rejects.toThrow(
       /holds file\(s\) the manifest does not list: payload\.sh/,
     );
   });
 
   it('refuses a truncated file, naming both sizes', async () => {
     await writeFile(path.join(folder, 'a.snapshot'), content.subarray(0, 4));
-    await expect(validateBackupFolder(folder)).rejects.toThrow(
+    await expect(validateBackupFolder(folder, await readManifest(folder))).rejects.toThrow(
       `a.snapshot (collection a) has 4 bytes; the manifest records ${content.length}`,
     );
   });
 
   it('says what to do when there is no manifest', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'empty-'));
-    await expect(validateBackupFolder(empty)).rejects.toThrow(
+    await expect(readManifest(empty)).rejects.toThrow(
       /No manifest.json in .*Point 'path' at the backup folder/,
     );
   });
