@@ -41032,16 +41032,17 @@ async function runRestore(client, options, reporter) {
         const { version } = await client.version();
         checkVersionCompatible(manifest.qdrant_version, version, client.url, options.allowVersionMismatch, reporter);
         const existing = new Set(await client.listCollections());
+        const serverAliases = await client.aliases();
         const plan = selected.map((entry) => {
             const target = options.rename.get(entry.name) ?? entry.name;
-            return { entry, target, exists: existing.has(target) };
+            const aliasOf = serverAliases.find((a) => a.alias_name === target)?.collection_name;
+            return { entry, target, exists: existing.has(target) || aliasOf !== undefined, aliasOf };
         });
-        const serverAliases = options.aliases ? await client.aliases() : [];
         checkConflicts(plan, serverAliases, options, client.url);
-        const outcomes = await (0,pool/* mapPool */.P)(plan, options.concurrency, async ({ entry, target, exists }) => {
+        const outcomes = await (0,pool/* mapPool */.P)(plan, options.concurrency, async ({ entry, target, exists, aliasOf }) => {
             const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
             if (exists && options.ifExists === 'skip') {
-                reporter.info(`Collection ${target} exists; skipped (if-exists: skip).`);
+                reporter.info(`${aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`}; skipped (if-exists: skip).`);
                 return { ...base, outcome: 'skipped', durationMs: 0 };
             }
             const started = Date.now();
@@ -41128,9 +41129,17 @@ async function plaintextFiles(manifest, selected, options, tempDir) {
     return files;
 }
 function checkConflicts(plan, serverAliases, options, url) {
+    // An alias name would lead the upload into the collection it points at: never a collection of the
+    // backup's name, so not even 'overwrite' may write there.
+    const aliased = plan.filter((p) => p.aliasOf !== undefined);
+    if (options.ifExists === 'overwrite' && aliased.length > 0) {
+        throw new errors/* ActionError */.lZ(`Nothing was restored: ${aliased.map((p) => `${p.target} is an alias of collection ${p.aliasOf}`).join(', ')} at ${url}; a restore there would replace ${aliased.length === 1 ? 'that collection' : 'those collections'}, which if-exists: overwrite never does. Delete the alias first, or restore under other names with 'rename'.`);
+    }
     if (options.ifExists !== 'fail')
         return;
-    const clashes = plan.filter((p) => p.exists).map((p) => p.target);
+    const clashes = plan
+        .filter((p) => p.exists)
+        .map((p) => (p.aliasOf ? `alias ${p.target} (of collection ${p.aliasOf})` : `collection ${p.target}`));
     const aliasClashes = options.aliases
         ? plan.flatMap((p) => p.entry.aliases
             .map((alias) => ({
@@ -41142,7 +41151,7 @@ function checkConflicts(plan, serverAliases, options, url) {
             .map(({ alias, current }) => `alias ${alias} (points at ${current.collection_name})`))
         : [];
     if (clashes.length + aliasClashes.length > 0) {
-        throw new errors/* ActionError */.lZ(`Nothing was restored: ${[...clashes.map((c) => `collection ${c}`), ...aliasClashes].join(', ')} already exist(s) at ${url}, and if-exists: fail keeps them untouched. Set 'if-exists' to skip (keep them) or overwrite (replace them), or restore under other names with 'rename'.`);
+        throw new errors/* ActionError */.lZ(`Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and if-exists: fail keeps them untouched. Set 'if-exists' to skip (keep them) or overwrite (replace them), or restore under other names with 'rename'.`);
     }
 }
 async function restoreAliases(client, plan, restored, serverAliases, ifExists, reporter) {

@@ -212,6 +212,61 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
   });
 
+  describe('a backed-up name that is an alias on the server', () => {
+    let folder: string;
+    let catalog: string;
+    beforeEach(async () => {
+      folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+      await backup({ artifact: 'false', path: folder });
+      // The user's own collection, reached through an alias that has a backed-up collection's name:
+      // Qdrant resolves an upload to that name into this collection.
+      catalog = `${dest === source ? source.prefix : ''}catalog`;
+      await dest.call('PUT', `/collections/${catalog}`, { vectors: { size: 4, distance: 'Dot' } });
+      await dest.call('PUT', `/collections/${catalog}/points?wait=true`, {
+        points: Array.from({ length: 5 }, (_, i) => ({ id: 900 + i, vector: [1, 2, 3, i] })),
+      });
+      await dest.call('POST', '/collections/aliases', {
+        actions: [{ create_alias: { collection_name: catalog, alias_name: seeded.names.dense } }],
+      });
+    });
+    afterEach(async () => {
+      await dest.call('POST', '/collections/aliases', {
+        actions: [{ delete_alias: { alias_name: seeded.names.dense } }],
+      });
+      await dest.call('DELETE', `/collections/${catalog}`);
+    });
+
+    async function expectCatalogUntouched() {
+      expect(await dest.call('POST', `/collections/${catalog}/points/count`, { exact: true })).toEqual({
+        count: 5,
+      });
+      const { aliases } = await dest.call<{ aliases: { alias_name: string; collection_name: string }[] }>(
+        'GET',
+        '/aliases',
+      );
+      expect(aliases.find((a) => a.alias_name === seeded.names.dense)?.collection_name).toBe(catalog);
+    }
+
+    it.each(['fail', 'overwrite'])('if-exists: %s refuses and writes nothing', async (ifExists) => {
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': ifExists });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain('Nothing was restored');
+      expect(result.errors[0]).toContain(seeded.names.dense);
+      expect(result.errors[0]).toContain(`collection ${catalog}`);
+      await expectCatalogUntouched();
+      const { collections } = await dest.call<{ collections: { name: string }[] }>('GET', '/collections');
+      expect(collections.map((c) => c.name)).not.toContain(seeded.names.hybrid);
+    });
+
+    it('if-exists: skip leaves the aliased collection alone and restores the rest', async () => {
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'skip' });
+      expect(result.errors).toEqual([]);
+      expect(result.stdout).toContain(`${seeded.names.dense} is an alias of collection ${catalog}; skipped`);
+      await expectCatalogUntouched();
+      expect(await allPoints(dest, seeded.names.hybrid)).toEqual(before.get(seeded.names.hybrid));
+    });
+  });
+
   describe.skipIf(REAL_QDRANT)('a backup that cannot be trusted leaves the server untouched', () => {
     let folder: string;
     let manifest: { collections: { name: string; file: string }[] };
