@@ -11,7 +11,7 @@ import type { Manifest, ManifestCollection } from './manifest.js';
 import { readManifest } from './manifest.js';
 import { selectNames } from './names.js';
 import { mapPool } from './pool.js';
-import { uploadedSnapshotName, type QdrantClient } from './qdrant/client.js';
+import type { QdrantClient } from './qdrant/client.js';
 import type { AliasDescription, AliasOperation } from './qdrant/types.js';
 import type { Reporter } from './reporter.js';
 import { validateBackupFolder } from './store/directory.js';
@@ -150,9 +150,6 @@ export async function runRestore(
                 checksum: entry.snapshot_sha256,
                 priority: 'snapshot',
               });
-              // Qdrant keeps the uploaded file among the collection's snapshots (named after the multipart
-              // file name): remove it so a restore leaves nothing behind on the server.
-              await client.deleteSnapshot(target, uploadedSnapshotName(target)).catch(() => {});
             },
           );
           return { ...base, outcome: 'restored', durationMs: Date.now() - started };

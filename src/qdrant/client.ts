@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { tap } from '../tap.js';
@@ -21,6 +22,40 @@ import type {
   SnapshotPriority,
   VersionInfo,
 } from './types.js';
+
+/** Snapshot work in progress or done on one collection, from the server's telemetry. */
+export interface SnapshotActivity {
+  running: number;
+  recovering: number;
+  /** Snapshots created since the server started. */
+  created: number;
+}
+
+interface Telemetry {
+  collections?: {
+    snapshots?: {
+      id: string;
+      running_snapshots?: number | null;
+      running_snapshot_recovery?: number | null;
+      total_snapshot_creations?: number | null;
+    }[];
+  };
+}
+
+const SETTLE_POLL_MS = 500;
+const SETTLE_GRACE_MS = 5_000;
+
+/**
+ * After this failure the server may have received the request and may still be carrying it out: the
+ * connection broke after it was made, or a proxy answered for it.
+ */
+function mayHaveReachedServer(error: QdrantError): boolean {
+  const { status, code } = error.details;
+  if (status !== undefined) return status === 502 || status === 504 || status === 408;
+  return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(
+    code ?? '',
+  );
+}
 
 export interface ClientOptions {
   url: string;
@@ -182,34 +217,76 @@ export class QdrantClient {
   }
 
   /**
-   * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
-   * started writing, the snapshots that appeared since are deleted before the next attempt, and once more
-   * after the attempt that succeeded.
+   * Creates a snapshot and waits for it. Qdrant goes on creating a snapshot after the client is gone and
+   * lists it only once complete, so after a failure that may have reached the server (a dropped connection,
+   * a proxy's 502/504) the next attempt first waits for that creation and adopts its snapshot instead of
+   * starting a second one. Nothing made by anyone else is ever deleted.
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
     const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-    const deleteOrphans = async (keep?: string) => {
-      const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
-        (s) => !before.has(s.name) && s.name !== keep,
-      );
-      for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
-    };
-    let retried = false;
-    const made = await this.retried(
-      () =>
-        this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
+    const activityBefore = await this.snapshotActivity(collection);
+    let lastError: QdrantError | undefined;
+    return this.retried(async () => {
+      if (lastError && mayHaveReachedServer(lastError)) {
+        const adopted = await this.settleCreation(collection, before, activityBefore, signal);
+        if (adopted) return adopted;
+      }
+      try {
+        return await this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
           query: { wait: 'true' },
           signal,
-        }),
-      async () => {
-        retried = true;
-        await deleteOrphans();
-      },
-    );
-    // Fix: a creation whose connection dropped goes on on the server and may land only after the cleanup
-    // before the retry (found by the test that restarts the server mid-creation): clean up again now.
-    if (retried) await deleteOrphans(made.name);
-    return made;
+        });
+      } catch (error) {
+        if (error instanceof QdrantError) lastError = error;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * What the server is doing with a collection's snapshots, read from its telemetry; undefined where the
+   * telemetry cannot be read (a key without global read access, a proxy that hides it).
+   */
+  async snapshotActivity(collection: string): Promise<SnapshotActivity | undefined> {
+    try {
+      const telemetry = await this.send<Telemetry>('GET', '/telemetry', {
+        query: { details_level: '2' },
+        timeoutMs: 30_000,
+      });
+      const entry = telemetry.collections?.snapshots?.find((s) => s.id === collection);
+      return {
+        running: entry?.running_snapshots ?? 0,
+        recovering: entry?.running_snapshot_recovery ?? 0,
+        created: entry?.total_snapshot_creations ?? 0,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits for a creation that an earlier attempt may have started; its snapshot, or undefined if none. */
+  private async settleCreation(
+    collection: string,
+    before: Set<string>,
+    activityBefore: SnapshotActivity | undefined,
+    signal?: AbortSignal,
+  ): Promise<SnapshotDescription | undefined> {
+    const started = Date.now();
+    for (;;) {
+      const fresh = (await this.listSnapshots(collection))
+        .filter((s) => !before.has(s.name))
+        .sort((a, b) => String(b.creation_time).localeCompare(String(a.creation_time)));
+      if (fresh[0]) return fresh[0];
+      const activity = await this.snapshotActivity(collection);
+      const waited = Date.now() - started;
+      const serverKnows =
+        activity !== undefined &&
+        (activity.running > 0 || activity.created > (activityBefore?.created ?? activity.created));
+      // Without telemetry nothing says whether the request arrived: give it a short grace period.
+      if (!serverKnows && (activity !== undefined || waited > SETTLE_GRACE_MS)) return undefined;
+      if (waited > this.options.timeoutMs) return undefined;
+      await sleep(SETTLE_POLL_MS, undefined, { signal });
+    }
   }
 
   /**
@@ -298,9 +375,46 @@ export class QdrantClient {
   ): Promise<void> {
     const route = path`/collections/${collection}/snapshots/upload`;
     const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-    await this.retried(() =>
-      this.uploadOnce(route, file, uploadedSnapshotName(collection), { query, signal: options.signal }),
-    );
+    const uploaded = uploadedSnapshotName(collection);
+    const { size } = await stat(file);
+    let lastError: QdrantError | undefined;
+    try {
+      await this.retried(async () => {
+        // Qdrant keeps recovering after the client is gone: after a failure that may have reached it, a
+        // second upload would start a second recovery. The copy it keeps of a complete upload says it
+        // arrived.
+        if (lastError && mayHaveReachedServer(lastError)) {
+          if (await this.settleRecovery(collection, uploaded, size, options.signal)) return true;
+        }
+        try {
+          return await this.uploadOnce(route, file, uploaded, { query, signal: options.signal });
+        } catch (error) {
+          if (error instanceof QdrantError) lastError = error;
+          throw error;
+        }
+      });
+    } finally {
+      // Qdrant keeps the uploaded file among the collection's snapshots whatever the outcome.
+      await this.deleteSnapshot(collection, uploaded).catch(() => {});
+    }
+  }
+
+  /** True when an earlier attempt's upload reached the server whole and its recovery has ended. */
+  private async settleRecovery(
+    collection: string,
+    uploaded: string,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const started = Date.now();
+    for (;;) {
+      const activity = await this.snapshotActivity(collection);
+      if (!activity || activity.recovering === 0) break;
+      if (Date.now() - started > this.options.timeoutMs) break;
+      await sleep(SETTLE_POLL_MS, undefined, { signal });
+    }
+    const copies = await this.listSnapshots(collection).catch(() => []);
+    return copies.some((s) => s.name === uploaded && s.size === size);
   }
 
   private async uploadOnce(
@@ -341,9 +455,8 @@ export class QdrantClient {
     return this.retried(() => this.send<T>('GET', route));
   }
 
-  private retried<T>(operation: () => Promise<T>, beforeRetry?: () => Promise<void>): Promise<T> {
+  private retried<T>(operation: () => Promise<T>): Promise<T> {
     return withRetry(operation, this.retry, {
-      beforeRetry,
       onRetry: (error, attempt, delayMs) =>
         this.options.onRetry?.(
           `${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,

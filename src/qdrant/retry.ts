@@ -19,14 +19,12 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?
 
 /**
  * Runs `operation` until it succeeds, fails with an error that is not retryable, or runs out of attempts.
- * `beforeRetry` lets a caller clean up what a failed attempt may have left (an orphan snapshot).
  */
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
   policy: RetryPolicy,
   hooks: {
     onRetry?: (error: QdrantError, attempt: number, delayMs: number) => void;
-    beforeRetry?: () => Promise<void>;
     signal?: AbortSignal;
   } = {},
 ): Promise<T> {
@@ -41,7 +39,6 @@ export async function withRetry<T>(
       await sleep(delayMs, undefined, { signal: hooks.signal }).catch(() => {
         throw error;
       });
-      await hooks.beforeRetry?.();
     }
   }
 }
