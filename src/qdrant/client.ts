@@ -27,8 +27,6 @@ import type {
 export interface SnapshotActivity {
   running: number;
   recovering: number;
-  /** Snapshots created since the server started. */
-  created: number;
 }
 
 interface Telemetry {
@@ -37,7 +35,6 @@ interface Telemetry {
       id: string;
       running_snapshots?: number | null;
       running_snapshot_recovery?: number | null;
-      total_snapshot_creations?: number | null;
     }[];
   };
 }
@@ -224,11 +221,10 @@ export class QdrantClient {
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
     const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-    const activityBefore = await this.snapshotActivity(collection);
     let lastError: QdrantError | undefined;
     return this.retried(async () => {
       if (lastError && mayHaveReachedServer(lastError)) {
-        const adopted = await this.settleCreation(collection, before, activityBefore, signal);
+        const adopted = await this.settleCreation(collection, before, signal);
         if (adopted) return adopted;
       }
       try {
@@ -257,18 +253,19 @@ export class QdrantClient {
       return {
         running: entry?.running_snapshots ?? 0,
         recovering: entry?.running_snapshot_recovery ?? 0,
-        created: entry?.total_snapshot_creations ?? 0,
       };
     } catch {
       return undefined;
     }
   }
 
-  /** Waits for a creation that an earlier attempt may have started; its snapshot, or undefined if none. */
+  /**
+   * Waits for a creation that an earlier attempt may have started; its snapshot, or undefined if none.
+   * Telemetry is read only here, after a failure: on a server with many collections it is large.
+   */
   private async settleCreation(
     collection: string,
     before: Set<string>,
-    activityBefore: SnapshotActivity | undefined,
     signal?: AbortSignal,
   ): Promise<SnapshotDescription | undefined> {
     const started = Date.now();
@@ -279,11 +276,10 @@ export class QdrantClient {
       if (fresh[0]) return fresh[0];
       const activity = await this.snapshotActivity(collection);
       const waited = Date.now() - started;
-      const serverKnows =
-        activity !== undefined &&
-        (activity.running > 0 || activity.created > (activityBefore?.created ?? activity.created));
-      // Without telemetry nothing says whether the request arrived: give it a short grace period.
-      if (!serverKnows && (activity !== undefined || waited > SETTLE_GRACE_MS)) return undefined;
+      // A request still in flight has not started yet: it gets a short grace period, as does everything
+      // when the telemetry cannot be read.
+      const running = activity !== undefined && activity.running > 0;
+      if (!running && waited > (activity ? SETTLE_POLL_MS * 2 : SETTLE_GRACE_MS)) return undefined;
       if (waited > this.options.timeoutMs) return undefined;
       await sleep(SETTLE_POLL_MS, undefined, { signal });
     }
