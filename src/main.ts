@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { runAction } from './action.js';
-import { actionReporter } from './action-reporter.js';
-import { ActionError, describeError } from './errors.js';
-import { parseInputs, readFromEnv } from './inputs.js';
+import { runAction } from './action/run.js';
+import { actionReporter } from './action/reporter.js';
+import { ActionError, describeError } from './core/errors.js';
+import { parseInputs, readFromEnv } from './action/inputs.js';
 import { markMainFailed } from './server/start.js';
 
 const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key'];

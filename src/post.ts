@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { describeError } from './errors.js';
+import { describeError } from './core/errors.js';
 import { stopServer } from './server/start.js';
 
 // Post step: stop whatever the main step started (and only that), showing its log when the job failed.

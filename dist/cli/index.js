@@ -39021,544 +39021,66 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5052:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ runBackup)
-});
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/crypto.ts
-var src_crypto = __nccwpck_require__(5414);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/files.ts
-/**
- * A file name for a collection's snapshot: artifact uploads refuse " : < > | * ? and some file systems
- * refuse more, so anything outside a safe set becomes '_' and a numeric suffix keeps names unique.
- */
-function snapshotFileName(collection, taken, extension) {
-    const base = collection.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'collection';
-    let candidate = `${base}${extension}`;
-    for (let n = 2; taken.has(candidate.toLowerCase()); n++)
-        candidate = `${base}-${n}${extension}`;
-    taken.add(candidate.toLowerCase());
-    return candidate;
-}
-
-// EXTERNAL MODULE: ./src/manifest.ts
-var src_manifest = __nccwpck_require__(5546);
-// EXTERNAL MODULE: ./src/names.ts
-var names = __nccwpck_require__(6455);
-// EXTERNAL MODULE: ./src/pool.ts
-var pool = __nccwpck_require__(9537);
-;// CONCATENATED MODULE: ./src/progress.ts
-/** Reports transfer progress at most every `everyMs`, with the rate since the start. */
-function progressTicker(reporter, collection, verb, everyMs = 3_000) {
-    const started = Date.now();
-    let last = started;
-    return (bytes, total) => {
-        const now = Date.now();
-        if (now - last < everyMs && bytes !== total)
-            return;
-        last = now;
-        const seconds = Math.max((now - started) / 1000, 0.001);
-        reporter.progress(collection, verb, bytes, total, bytes / seconds);
-    };
-}
-
-// EXTERNAL MODULE: ./src/qdrant/client.ts + 5 modules
-var qdrant_client = __nccwpck_require__(2302);
-;// CONCATENATED MODULE: ./src/backup.ts
-
-
-
-
-
-
-
-
-
-
-/** Snapshots every selected collection into `options.path` and writes the manifest. */
-async function runBackup(client, options, reporter) {
-    const { version } = await client.version();
-    reporter.info(`Qdrant ${version} at ${client.url}`);
-    const available = await client.listCollections();
-    if (available.length === 0) {
-        throw new errors/* ActionError */.lZ(`No collections found at ${client.url}: there is nothing to back up. Check 'url' and 'api-key'.`);
-    }
-    const selected = (0,names/* selectNames */.$W)(available, options.collections, options.exclude, `the server at ${client.url}`);
-    if (selected.length === 0) {
-        throw new errors/* ActionError */.lZ(`No collections found at ${client.url} matching collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; it has: ${available.join(', ')}.`);
-    }
-    await prepareFolder(options.path);
-    const aliases = options.aliases ? await client.aliases() : [];
-    const taken = new Set();
-    const extension = `.snapshot${options.encryptionKey ? src_crypto/* ENCRYPTED_EXTENSION */.FQ : ''}`;
-    const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
-    reporter.info(`Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`);
-    const outcomes = await (0,pool/* mapPool */.P)(selected, options.concurrency, async (name) => {
-        try {
-            return await reporter.group(`Back up ${name}`, (scoped) => backupCollection(client, name, files.get(name), aliasesOf(aliases, name), options, scoped));
-        }
-        catch (error) {
-            const message = (0,errors/* describeError */.Uc)(error);
-            reporter.warning(`Collection ${name} was not backed up: ${message}`);
-            return { name, error: message };
-        }
-    });
-    const collections = outcomes.filter((o) => !('error' in o));
-    const failed = outcomes.filter((o) => 'error' in o);
-    const manifest = {
-        format: src_manifest/* MANIFEST_FORMAT */.Sn,
-        version: src_manifest/* MANIFEST_VERSION */.hh,
-        created_at: new Date().toISOString(),
-        qdrant_version: version,
-        complete: failed.length === 0,
-        encryption: options.encryptionKey ? src_crypto/* ENCRYPTION_SCHEME */._j : null,
-        collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
-        failed,
-    };
-    const manifestPath = await (0,src_manifest/* writeManifest */.HN)(options.path, manifest);
-    return {
-        qdrantVersion: version,
-        path: options.path,
-        manifestPath,
-        manifest,
-        collections,
-        failed,
-        points: collections.reduce((sum, c) => sum + c.points, 0),
-        bytes: collections.reduce((sum, c) => sum + c.size, 0),
-    };
-}
-function aliasesOf(aliases, collection) {
-    return aliases
-        .filter((alias) => alias.collection_name === collection)
-        .map((alias) => alias.alias_name)
-        .sort();
-}
-/** Nothing is overwritten: a folder that already holds a backup is refused. */
-async function prepareFolder(folder) {
-    await (0,promises_.mkdir)(folder, { recursive: true });
-    const entries = await (0,promises_.readdir)(folder);
-    if (entries.includes(src_manifest/* MANIFEST_FILE */.h1)) {
-        throw new errors/* ActionError */.lZ(`${folder} already holds a backup (manifest.json); it is kept as is. Set 'path' to an empty or new folder.`);
-    }
-}
-async function backupCollection(client, name, file, aliases, options, reporter) {
-    const started = Date.now();
-    const info = await client.collectionInfo(name);
-    const countBefore = await client.exactCount(name);
-    const snapshot = await client.createSnapshot(name);
-    const countAfter = await client.exactCount(name);
-    if (countBefore !== countAfter) {
-        reporter.warning(`Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after); the manifest records ${countAfter}, so a restore verifies against that.`);
-    }
-    reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);
-    try {
-        const destination = external_node_path_.join(options.path, file);
-        const download = () => client.downloadSnapshot(name, snapshot.name, destination, {
-            expectedSha256: snapshot.checksum ?? undefined,
-            transform: options.encryptionKey ? (0,src_crypto/* encryptStream */.UO)(options.encryptionKey) : undefined,
-            onProgress: progressTicker(reporter, name, 'downloaded'),
-        });
-        let result;
-        try {
-            result = await download();
-        }
-        catch (error) {
-            if (!(error instanceof qdrant_client/* ChecksumMismatchError */.a0))
-                throw error;
-            reporter.warning(`${error.message} Downloading once more.`);
-            result = await download();
-        }
-        if (!snapshot.checksum) {
-            reporter.warning(`Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`);
-        }
-        return {
-            name,
-            file,
-            size: result.storedSize,
-            sha256: result.storedSha256,
-            points: countAfter,
-            config: info.config.params,
-            aliases,
-            encrypted: Boolean(options.encryptionKey),
-            snapshot_size: result.size,
-            snapshot_sha256: result.sha256,
-            durationMs: Date.now() - started,
-        };
-    }
-    finally {
-        if (!options.keepServerSnapshots) {
-            await client.deleteSnapshot(name, snapshot.name).catch((error) => {
-                reporter.warning(`Could not delete server snapshot ${snapshot.name} of ${name}: ${(0,errors/* describeError */.Uc)(error)}`);
-            });
-        }
-    }
-}
-
-
-/***/ }),
-
 /***/ 5581:
-/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   x: () => (/* binding */ cli)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7975);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5052);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3916);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(6264);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2901);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5546);
-/* harmony import */ var _qdrant_client_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2302);
-/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9020);
-/* harmony import */ var _store_directory_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(2598);
-/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(6455);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(8855);
-/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(5538);
+/* harmony import */ var _cli_commands_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8485);
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
-
-Usage:
-  qdrant-snapshot backup  [--out DIR] [options]   snapshot collections into DIR/qdrant-snapshots-YYYY-MM-DD-HHMMSS/
-  qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
-  qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
-  qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
-
-Connection:
-  --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default http://localhost:6333)
-  --api-key KEY            API key (env QDRANT_API_KEY)
-  --timeout SECONDS        deadline per collection operation (default 3600)
-
-Backup:
-  --out DIR                parent folder of backups (env BACKUP_DIR; default ~/.qdrant-snapshot/backups)
-  --collections LIST       names or globs, comma separated (default *)
-  --exclude LIST           names or globs to leave out
-  --concurrency N          collections at a time (default 2)
-  --keep N                 afterwards, remove all but the newest N backup folders under --out
-                           (only folders holding a valid manifest are ever removed)
-  --keep-server-snapshots  leave the snapshots on the server after downloading them
-  --no-aliases             do not record aliases
-  --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
-
-Restore / verify:
-  --collections, --exclude select collections of the backup
-  --rename OLD=NEW,...     restore under other names
-  --if-exists fail|skip|overwrite   what to do with collections that exist (default fail: nothing is overwritten)
-  --no-verify              skip verification after restore
-  --no-aliases             do not recreate aliases
-  --allow-version-mismatch restore even when the server is more than one minor version away
-  --encryption-key KEY     key of an encrypted backup
-
-Other:
-  -h, --help               this help
-
-Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
-const FLAGS = {
-    url: { type: 'string' },
-    'api-key': { type: 'string' },
-    timeout: { type: 'string' },
-    out: { type: 'string' },
-    collections: { type: 'string' },
-    exclude: { type: 'string' },
-    concurrency: { type: 'string' },
-    keep: { type: 'string' },
-    'keep-server-snapshots': { type: 'boolean' },
-    'no-aliases': { type: 'boolean' },
-    'encryption-key': { type: 'string' },
-    rename: { type: 'string' },
-    'if-exists': { type: 'string' },
-    'no-verify': { type: 'boolean' },
-    'allow-version-mismatch': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-};
-function terminalReporter() {
-    const tty = Boolean(process.stderr.isTTY);
-    let barVisible = false;
-    const clearBar = () => {
-        if (barVisible)
-            process.stderr.write('\r\x1b[K');
-        barVisible = false;
-    };
-    const reporter = {
-        info: (message) => {
-            clearBar();
-            console.error(message);
-        },
-        warning: (message) => {
-            clearBar();
-            console.error(`warning: ${message}`);
-        },
-        debug: (message) => {
-            if (process.env.QDRANT_SNAPSHOT_DEBUG)
-                console.error(`debug: ${message}`);
-        },
-        group: (_title, fn) => fn(reporter),
-        progress: (collection, verb, done, total, rate) => {
-            const percent = total ? Math.floor((done / total) * 100) : undefined;
-            if (tty) {
-                const width = 24;
-                const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
-                const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-                process.stderr.write(`\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(done)} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatRate */ .CE)(rate)}`);
-                barVisible = true;
-                if (total !== undefined && done >= total)
-                    clearBar();
-            }
-            else {
-                console.error(`${collection}: ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(done)}${total ? ` of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(total)} (${percent}%)` : ''} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatRate */ .CE)(rate)}`);
-            }
-        },
-    };
-    return reporter;
-}
-function stamp(date = new Date()) {
-    const pad = (n) => String(n).padStart(2, '0');
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
-}
-/** A folder name not taken yet: two backups within one second must not share a folder. */
-function freshFolder(root, name) {
-    let candidate = node_path__WEBPACK_IMPORTED_MODULE_3__.join(root, name);
-    for (let n = 2; (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(candidate); n++)
-        candidate = node_path__WEBPACK_IMPORTED_MODULE_3__.join(root, `${name}-${n}`);
-    return candidate;
-}
-function defaultUrl() {
-    const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || 'http://localhost:6333';
-    return /^https?:\/\//.test(value) ? value : `http://${value}`;
-}
-/** The CLI reuses the action's input validation: flags become the inputs of the same name. */
-function options(mode, flags, folder) {
-    const values = {
-        mode,
-        url: flags.url ?? defaultUrl(),
-        'api-key': flags['api-key'] ?? process.env.QDRANT_API_KEY,
-        timeout: flags.timeout,
-        collections: flags.collections,
-        exclude: flags.exclude,
-        concurrency: flags.concurrency,
-        'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
-        aliases: flags['no-aliases'] ? 'false' : undefined,
-        'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
-        rename: flags.rename,
-        'if-exists': flags['if-exists'],
-        verify: flags['no-verify'] ? 'false' : undefined,
-        'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
-        path: folder,
-        artifact: 'false',
-    };
-    return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .parseInputs */ .TL)((name) => values[name] ?? '', {});
-}
-function backupsRoot(flags) {
-    return node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(flags.out ?? process.env.BACKUP_DIR ?? node_path__WEBPACK_IMPORTED_MODULE_3__.join(node_os__WEBPACK_IMPORTED_MODULE_2__.homedir(), '.qdrant-snapshot', 'backups'));
-}
-/** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
-async function resolveBackupFolder(dir, reporter) {
-    if (!dir)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz('Give the backup folder: qdrant-snapshot restore DIR (see --help).');
-    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir));
-    const own = listings.find((l) => l.folder === node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir));
-    if (own)
-        return own.folder;
-    const newest = listings.find((l) => l.manifest);
-    if (!newest)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
-    reporter.info(`Using the newest backup under ${dir}: ${newest.folder}`);
-    return newest.folder;
-}
-function client(opts, reporter) {
-    return new _qdrant_client_js__WEBPACK_IMPORTED_MODULE_9__/* .QdrantClient */ .QD({
-        url: opts.url,
-        apiKey: opts.apiKey,
-        timeoutMs: opts.timeoutSeconds * 1000,
-        onRetry: (message) => reporter.warning(message),
-    });
-}
-async function keepNewest(root, keep, reporter) {
-    const valid = (await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(root)).filter((l) => l.manifest && l.folder !== root);
-    for (const old of valid.slice(keep)) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(old.folder, { recursive: true, force: true });
-        reporter.info(`Removed old backup ${old.folder} (--keep ${keep}).`);
-    }
-}
-async function commandBackup(flags, reporter) {
-    const keep = flags.keep === undefined ? undefined : Number(flags.keep);
-    if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
-    }
-    const root = backupsRoot(flags);
-    const opts = options('backup', flags, freshFolder(root, `qdrant-snapshots-${stamp()}`));
-    const qdrant = client(opts, reporter);
-    try {
-        const result = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .runBackup */ .Q)(qdrant, opts, reporter);
-        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .backupReport */ .HZ)(result)));
-        if (result.failed.length > 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
-        }
-        if (keep !== undefined)
-            await keepNewest(root, keep, reporter);
-        return 0;
-    }
-    finally {
-        await qdrant.close();
-    }
-}
-async function commandRestore(dir, flags, reporter) {
-    const folder = await resolveBackupFolder(dir, reporter);
-    const opts = options('restore', flags, folder);
-    const qdrant = client(opts, reporter);
-    try {
-        const result = await (0,_restore_js__WEBPACK_IMPORTED_MODULE_10__/* .runRestore */ .Y)(qdrant, opts, reporter);
-        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .restoreReport */ .HA)(result, folder)));
-        const failed = result.collections.filter((c) => c.outcome === 'failed' || (c.verify && !c.verify.ok));
-        if (failed.length > 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`Restore failed or did not verify:\n${failed.map((f) => `${f.target}: ${f.error ?? f.verify?.problems.join('; ')}`).join('\n')}`);
-        }
-        return 0;
-    }
-    finally {
-        await qdrant.close();
-    }
-}
-async function commandVerify(dir, flags, reporter) {
-    const folder = await resolveBackupFolder(dir, reporter);
-    const opts = options('restore', flags, folder);
-    const manifest = await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_8__/* .readManifest */ .WI)(folder);
-    const qdrant = client(opts, reporter);
-    try {
-        const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_12__/* .selectNames */ .$W)(manifest.collections.map((c) => c.name), opts.collections, opts.exclude, 'the backup');
-        const targets = manifest.collections
-            .filter((c) => names.includes(c.name))
-            .map((c) => {
-            const target = opts.rename.get(c.name) ?? c.name;
-            return { expected: c, target, aliases: opts.aliases ? c.aliases : [] };
-        });
-        const results = await (0,_verify_js__WEBPACK_IMPORTED_MODULE_13__/* .verifyCollections */ .T)(qdrant, targets, opts.concurrency);
-        for (const r of results)
-            console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`);
-        if (results.some((r) => !r.ok))
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`The server does not match the backup:\n${(0,_verify_js__WEBPACK_IMPORTED_MODULE_13__/* .describeFailures */ .n)(results)}`);
-        return 0;
-    }
-    finally {
-        await qdrant.close();
-    }
-}
-async function commandList(dir, flags) {
-    const root = dir ? node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir) : backupsRoot(flags);
-    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(root);
-    if (listings.length === 0) {
-        console.log(`No backups under ${root}.`);
-        return 0;
-    }
-    for (const listing of listings) {
-        if (!listing.manifest) {
-            console.log(`${listing.folder}\n  invalid: ${listing.error}`);
-            continue;
-        }
-        const m = listing.manifest;
-        const total = m.collections.reduce((sum, c) => sum + c.size, 0);
-        console.log(`${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`);
-        for (const c of m.collections) {
-            console.log(`    ${c.name}: ${c.points} points, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
-        }
-    }
-    return 0;
-}
-async function cli(argv) {
-    let parsed;
-    try {
-        parsed = (0,node_util__WEBPACK_IMPORTED_MODULE_4__.parseArgs)({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
-    }
-    catch (error) {
-        console.error(`${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .describeError */ .Uc)(error)}\nRun qdrant-snapshot --help for the flags.`);
-        return 2;
-    }
-    const flags = parsed.values;
-    const [command, dir, ...rest] = parsed.positionals;
-    if (flags.help || command === undefined || command === 'help') {
-        console.log(HELP);
-        return command === undefined && !flags.help ? 2 : 0;
-    }
-    if (rest.length > 0) {
-        console.error(`Unexpected argument(s): ${rest.join(' ')}. Run qdrant-snapshot --help.`);
-        return 2;
-    }
-    const reporter = terminalReporter();
-    try {
-        switch (command) {
-            case 'backup':
-                if (dir !== undefined)
-                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz(`backup takes no folder argument; use --out ${dir}.`);
-                return await commandBackup(flags, reporter);
-            case 'restore':
-                return await commandRestore(dir, flags, reporter);
-            case 'verify':
-                return await commandVerify(dir, flags, reporter);
-            case 'list':
-                return await commandList(dir, flags);
-            default:
-                console.error(`Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`);
-                return 2;
-        }
-    }
-    catch (error) {
-        console.error(`error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .describeError */ .Uc)(error)}`);
-        return error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz ? 2 : 1;
-    }
-}
-process.exitCode = await cli(process.argv.slice(2));
+process.exitCode = await (0,_cli_commands_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 5414:
+/***/ 8485:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   FQ: () => (/* binding */ ENCRYPTED_EXTENSION),
-/* harmony export */   UC: () => (/* binding */ decryptStream),
-/* harmony export */   UO: () => (/* binding */ encryptStream),
-/* harmony export */   _j: () => (/* binding */ ENCRYPTION_SCHEME)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  x: () => (/* binding */ cli)
+});
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/core/errors.ts
+/**
+ * The project's own error type. Every failure the user can act on is one of these: the message names what
+ * went wrong and what to do, so entry points print it as is, without a stack trace.
+ */
+class ActionError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = new.target.name;
+    }
+}
+/** A bad input value: names the input, the value it got and what it accepts. */
+class InputError extends ActionError {
+}
+/** A backup folder or manifest that cannot be trusted. */
+class ManifestError extends ActionError {
+}
+/** The restored collections do not match the backup. */
+class VerificationError extends (/* unused pure expression or super */ null && (ActionError)) {
+}
+/** Text for any thrown value: our own errors as they are, others with their message. */
+function describeError(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/backup-format/crypto.ts
 
 /**
  * Encryption at rest in the age format (https://age-encryption.org/v1), passphrase (scrypt) recipient:
@@ -39589,321 +39111,22 @@ function decryptStream(passphrase, file) {
             opened = (await decrypter.decrypt(ReadableStream.from(source)));
         }
         catch (error) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`Cannot decrypt ${file}: ${/passphrase|identity|no identity matched|incorrect/i.test(error.message) ? "the 'encryption-key' is not the one this backup was encrypted with" : error.message}. Give the same 'encryption-key' the backup step used.`, { cause: error });
+            throw new ActionError(`Cannot decrypt ${file}: ${/passphrase|identity|no identity matched|incorrect/i.test(error.message) ? "the 'encryption-key' is not the one this backup was encrypted with" : error.message}. Give the same 'encryption-key' the backup step used.`, { cause: error });
         }
         try {
             yield* opened;
         }
         catch (error) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`${file} failed authentication while decrypting (${error.message}): the file is damaged or was altered. Use another backup.`, {
+            throw new ActionError(`${file} failed authentication while decrypting (${error.message}): the file is damaged or was altered. Use another backup.`, {
                 cause: error,
             });
         }
     };
 }
 
-
-/***/ }),
-
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Sh: () => (/* binding */ ManifestError),
-/* harmony export */   Uc: () => (/* binding */ describeError),
-/* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   lZ: () => (/* binding */ ActionError)
-/* harmony export */ });
-/* unused harmony export VerificationError */
-/**
- * The project's own error type. Every failure the user can act on is one of these: the message names what
- * went wrong and what to do, so entry points print it as is, without a stack trace.
- */
-class ActionError extends Error {
-    constructor(message, options) {
-        super(message, options);
-        this.name = new.target.name;
-    }
-}
-/** A bad input value: names the input, the value it got and what it accepts. */
-class InputError extends ActionError {
-}
-/** A backup folder or manifest that cannot be trusted. */
-class ManifestError extends ActionError {
-}
-/** The restored collections do not match the backup. */
-class VerificationError extends (/* unused pure expression or super */ null && (ActionError)) {
-}
-/** Text for any thrown value: our own errors as they are, others with their message. */
-function describeError(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 6264:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   CE: () => (/* binding */ formatRate),
-/* harmony export */   a3: () => (/* binding */ formatDuration),
-/* harmony export */   z3: () => (/* binding */ formatBytes)
-/* harmony export */ });
-/** Human-readable sizes, rates and durations for logs and summaries. */
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const seconds = ms / 1000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatRate(bytesPerSecond) {
-    return `${formatBytes(bytesPerSecond)}/s`;
-}
-
-
-/***/ }),
-
-/***/ 2901:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  TL: () => (/* binding */ parseInputs)
-});
-
-// UNUSED EXPORTS: DEFAULT_COMPRESSION_LEVEL, DEFAULT_QDRANT_VERSION, IF_EXISTS, MODES, START, readFromEnv
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/list-input.ts
-/** Splits a list input: items separated by commas or newlines, trimmed, empties dropped. */
-function splitList(value) {
-    return value
-        .split(/[,\n]/)
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
-// EXTERNAL MODULE: ./src/names.ts
-var names = __nccwpck_require__(6455);
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-
-
-
-const MODES = ['backup', 'restore'];
-const IF_EXISTS = ['fail', 'skip', 'overwrite'];
-const START = ['none', 'docker', 'binary'];
-/** The Qdrant release `start` runs when `qdrant-version` is not given. */
-const DEFAULT_QDRANT_VERSION = 'v1.18.3';
-/** Chosen from bench/: snapshot files barely compress, level 0 moves them fastest (see README, Performance). */
-const DEFAULT_COMPRESSION_LEVEL = 0;
-/** Reads inputs the way the runner passes them: INPUT_<NAME> with spaces as underscores, upper-cased. */
-function readFromEnv(env) {
-    return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-}
-function quoted(value) {
-    return JSON.stringify(value);
-}
-function oneOf(name, value, accepted, fallback) {
-    if (value === '' && fallback !== undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    const match = accepted.find((candidate) => candidate === lower);
-    if (match)
-        return match;
-    const got = value === '' ? 'nothing' : quoted(value);
-    throw new errors/* InputError */.dz(`Input '${name}' got ${got}; it accepts one of: ${accepted.join(', ')}.`);
-}
-const TRUE = ['true', 'True', 'TRUE', 'yes', 'on', '1'];
-const FALSE = ['false', 'False', 'FALSE', 'no', 'off', '0'];
-function bool(name, value, fallback) {
-    if (value === '')
-        return fallback;
-    if (TRUE.includes(value))
-        return true;
-    if (FALSE.includes(value))
-        return false;
-    throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}; it accepts true or false.`);
-}
-function integer(name, value, min, max, fallback) {
-    if (value === '')
-        return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}; it accepts a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-}
-function httpUrl(name, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}, which is not a URL; give the address of the Qdrant REST API, such as http://localhost:6333.`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-        throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}; it accepts an http:// or https:// URL (the REST port, usually 6333, not gRPC 6334).`);
-    }
-    if (parsed.username || parsed.password) {
-        throw new errors/* InputError */.dz(`Input '${name}' must not carry credentials in the URL; pass the key in 'api-key' instead.`);
-    }
-    return value.replace(/\/+$/, '');
-}
-function repository(value) {
-    if (value === '')
-        return undefined;
-    const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-    if (!match) {
-        throw new errors/* InputError */.dz(`Input 'repository' got ${quoted(value)}; it accepts owner/name, such as octo-org/search.`);
-    }
-    return { owner: match[1], repo: match[2] };
-}
-function collectionPatterns(name, value, fallback) {
-    const items = value === '' ? fallback : splitList(value);
-    for (const item of items)
-        (0,names/* checkCollectionName */.Mr)(item, `Input '${name}'`, { allowGlob: true });
-    return items;
-}
-function renames(value) {
-    const pairs = new Map();
-    for (const item of splitList(value)) {
-        const match = /^([^=]+)=([^=]+)$/.exec(item);
-        if (!match) {
-            throw new errors/* InputError */.dz(`Input 'rename' got ${quoted(item)}; it accepts old=new pairs separated by commas or newlines, such as products=products_ci.`);
-        }
-        const from = match[1].trim();
-        const to = match[2].trim();
-        (0,names/* checkCollectionName */.Mr)(from, `Input 'rename'`);
-        (0,names/* checkCollectionName */.Mr)(to, `Input 'rename'`);
-        if (pairs.has(from))
-            throw new errors/* InputError */.dz(`Input 'rename' names ${quoted(from)} twice; give each collection one new name.`);
-        if ([...pairs.values()].includes(to)) {
-            throw new errors/* InputError */.dz(`Input 'rename' maps two collections to ${quoted(to)}; each new name must be unique.`);
-        }
-        pairs.set(from, to);
-    }
-    return pairs;
-}
-/** Artifact names GitHub refuses (see actions/upload-artifact). */
-const INVALID_ARTIFACT_CHARS = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
-function artifactName(value) {
-    const name = value === '' ? 'qdrant-snapshots' : value;
-    const bad = INVALID_ARTIFACT_CHARS.find((char) => name.includes(char));
-    if (bad !== undefined) {
-        throw new errors/* InputError */.dz(`Input 'artifact-name' got ${quoted(name)}, which contains ${quoted(bad)}; artifact names cannot contain any of " : < > | * ? \\ / or line breaks.`);
-    }
-    return name;
-}
-function workflow(value) {
-    if (value === '')
-        return undefined;
-    if (/^\d+$/.test(value) || /^[A-Za-z0-9_.-]+\.ya?ml$/.test(value))
-        return value;
-    const file = value.replace(/^\.github\/workflows\//, '');
-    if (/^[A-Za-z0-9_.-]+\.ya?ml$/.test(file))
-        return file;
-    throw new errors/* InputError */.dz(`Input 'workflow' got ${quoted(value)}; it accepts a workflow file name such as backup.yml, or a workflow id.`);
-}
-function qdrantVersion(value) {
-    if (value === '')
-        return DEFAULT_QDRANT_VERSION;
-    if (/^v?\d+\.\d+\.\d+$/.test(value))
-        return value.startsWith('v') ? value : `v${value}`;
-    throw new errors/* InputError */.dz(`Input 'qdrant-version' got ${quoted(value)}; it accepts a release version such as ${DEFAULT_QDRANT_VERSION} or 1.18.3.`);
-}
-/** Parses and validates every input; throws InputError naming the input, the value and what it accepts. */
-function parseInputs(read, env = process.env) {
-    const mode = oneOf('mode', read('mode'), MODES);
-    const runIdValue = integer('run-id', read('run-id'), 1, Number.MAX_SAFE_INTEGER);
-    const options = {
-        mode,
-        url: httpUrl('url', read('url') || 'http://localhost:6333'),
-        apiKey: read('api-key') || undefined,
-        collections: collectionPatterns('collections', read('collections'), ['*']),
-        exclude: collectionPatterns('exclude', read('exclude'), []),
-        path: external_node_path_.resolve(read('path') || external_node_path_.join(env.RUNNER_TEMP || external_node_os_.tmpdir(), 'qdrant-snapshots')),
-        artifact: bool('artifact', read('artifact'), true),
-        artifactName: artifactName(read('artifact-name')),
-        retentionDays: integer('retention-days', read('retention-days'), 1, 90),
-        compressionLevel: integer('compression-level', read('compression-level'), 0, 9, DEFAULT_COMPRESSION_LEVEL),
-        runId: runIdValue,
-        workflow: workflow(read('workflow')),
-        branch: read('branch') || undefined,
-        repository: repository(read('repository') || env.GITHUB_REPOSITORY || ''),
-        githubToken: read('github-token') || undefined,
-        ifExists: oneOf('if-exists', read('if-exists'), IF_EXISTS, 'fail'),
-        rename: renames(read('rename')),
-        verify: bool('verify', read('verify'), true),
-        concurrency: integer('concurrency', read('concurrency'), 1, 32, 2),
-        timeoutSeconds: integer('timeout', read('timeout'), 1, 7 * 24 * 3600, 3600),
-        keepServerSnapshots: bool('keep-server-snapshots', read('keep-server-snapshots'), false),
-        aliases: bool('aliases', read('aliases'), true),
-        allowVersionMismatch: bool('allow-version-mismatch', read('allow-version-mismatch'), false),
-        start: oneOf('start', read('start'), START, 'none'),
-        qdrantVersion: qdrantVersion(read('qdrant-version')),
-        startTimeoutSeconds: integer('start-timeout', read('start-timeout'), 1, 3600, 60),
-        downloadBaseUrl: read('download-base-url')
-            ? httpUrl('download-base-url', read('download-base-url'))
-            : undefined,
-        encryptionKey: read('encryption-key') || undefined,
-    };
-    if (options.runId !== undefined && options.workflow !== undefined) {
-        throw new errors/* InputError */.dz("Inputs 'run-id' and 'workflow' both name where the backup comes from; give one of them (run-id for a given run, workflow for its latest successful run).");
-    }
-    if (mode === 'backup' && (options.runId !== undefined || options.workflow !== undefined)) {
-        throw new errors/* InputError */.dz("Inputs 'run-id' and 'workflow' choose a backup to restore; remove them for mode: backup, which always stores into the current run.");
-    }
-    if (mode === 'backup' && options.rename.size > 0) {
-        throw new errors/* InputError */.dz("Input 'rename' applies to mode: restore only; remove it from the backup step.");
-    }
-    if (options.encryptionKey !== undefined && options.encryptionKey.length < 16) {
-        throw new errors/* InputError */.dz("Input 'encryption-key' is shorter than 16 characters; use a long random secret, such as the output of `openssl rand -base64 32` stored as a repository secret.");
-    }
-    return options;
-}
-
-
-/***/ }),
-
-/***/ 5546:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   HN: () => (/* binding */ writeManifest),
-/* harmony export */   Sn: () => (/* binding */ MANIFEST_FORMAT),
-/* harmony export */   WI: () => (/* binding */ readManifest),
-/* harmony export */   h1: () => (/* binding */ MANIFEST_FILE),
-/* harmony export */   hh: () => (/* binding */ MANIFEST_VERSION)
-/* harmony export */ });
-/* unused harmony exports checkPlainFileName, parseManifest */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/backup-format/manifest.ts
 
 
 
@@ -39943,9 +39166,9 @@ function checkPlainFileName(file, where) {
         file === '.' ||
         file === '..' ||
         file.includes('..') ||
-        node_path__WEBPACK_IMPORTED_MODULE_1__.isAbsolute(file) ||
+        external_node_path_.isAbsolute(file) ||
         file === MANIFEST_FILE) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}: file name ${JSON.stringify(file)} is not a plain file name inside the backup folder (no separators, no '..', no absolute path). The manifest was altered or not written by this tool; use an untouched backup.`);
+        throw new ManifestError(`${where}: file name ${JSON.stringify(file)} is not a plain file name inside the backup folder (no separators, no '..', no absolute path). The manifest was altered or not written by this tool; use an untouched backup.`);
     }
 }
 function checkName(name, where) {
@@ -39955,44 +39178,44 @@ function checkName(name, where) {
         /[/\\\0]/.test(name) ||
         name === '..' ||
         name === '.') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}: ${JSON.stringify(name)} is not a valid collection name.`);
+        throw new ManifestError(`${where}: ${JSON.stringify(name)} is not a valid collection name.`);
     }
     return name;
 }
 function unknownFields(object, known, where) {
     const extra = Object.keys(object).filter((key) => !known.includes(key));
     if (extra.length > 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} has unknown field(s) ${extra.join(', ')}; it was written by another tool or a newer version of this one. Use the qdrant-snapshot-action version that made the backup.`);
+        throw new ManifestError(`${where} has unknown field(s) ${extra.join(', ')}; it was written by another tool or a newer version of this one. Use the qdrant-snapshot-action version that made the backup.`);
     }
 }
 function nonNegativeInteger(value, where) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} must be a whole number of at least 0; got ${JSON.stringify(value)}.`);
+        throw new ManifestError(`${where} must be a whole number of at least 0; got ${JSON.stringify(value)}.`);
     }
     return value;
 }
 function sha256(value, where) {
     if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} must be a SHA-256 in lowercase hex (64 characters); got ${JSON.stringify(value)}.`);
+        throw new ManifestError(`${where} must be a SHA-256 in lowercase hex (64 characters); got ${JSON.stringify(value)}.`);
     }
     return value;
 }
 function parseCollection(raw, index) {
     const where = `manifest.json collections[${index}]`;
     if (!isObject(raw))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} must be an object.`);
+        throw new ManifestError(`${where} must be an object.`);
     unknownFields(raw, COLLECTION_FIELDS, where);
     const name = checkName(raw.name, `${where}.name`);
     if (typeof raw.file !== 'string')
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.file must be a string.`);
+        throw new ManifestError(`${where}.file must be a string.`);
     checkPlainFileName(raw.file, `${where}.file`);
     if (!isObject(raw.config))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.config must be an object (the collection's config.params).`);
+        throw new ManifestError(`${where}.config must be an object (the collection's config.params).`);
     if (!Array.isArray(raw.aliases))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.aliases must be an array of alias names.`);
+        throw new ManifestError(`${where}.aliases must be an array of alias names.`);
     const aliases = raw.aliases.map((alias, i) => checkName(alias, `${where}.aliases[${i}]`));
     if (typeof raw.encrypted !== 'boolean')
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.encrypted must be true or false.`);
+        throw new ManifestError(`${where}.encrypted must be true or false.`);
     return {
         name,
         file: raw.file,
@@ -40013,36 +39236,36 @@ function parseManifest(text) {
         raw = JSON.parse(text);
     }
     catch (error) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json is not valid JSON (${error.message}); the backup is truncated or damaged. Use another backup.`);
+        throw new ManifestError(`manifest.json is not valid JSON (${error.message}); the backup is truncated or damaged. Use another backup.`);
     }
     if (!isObject(raw))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json must hold a JSON object.');
+        throw new ManifestError('manifest.json must hold a JSON object.');
     if (raw.format !== MANIFEST_FORMAT) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json has format ${JSON.stringify(raw.format)}; expected "${MANIFEST_FORMAT}". This folder was not written by qdrant-snapshot-action.`);
+        throw new ManifestError(`manifest.json has format ${JSON.stringify(raw.format)}; expected "${MANIFEST_FORMAT}". This folder was not written by qdrant-snapshot-action.`);
     }
     if (raw.version !== MANIFEST_VERSION) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json has version ${JSON.stringify(raw.version)}; this release reads version ${MANIFEST_VERSION}. Use the qdrant-snapshot-action release that wrote the backup.`);
+        throw new ManifestError(`manifest.json has version ${JSON.stringify(raw.version)}; this release reads version ${MANIFEST_VERSION}. Use the qdrant-snapshot-action release that wrote the backup.`);
     }
     unknownFields(raw, TOP_FIELDS, 'manifest.json');
     if (typeof raw.created_at !== 'string' || Number.isNaN(Date.parse(raw.created_at))) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json created_at must be an ISO 8601 date.');
+        throw new ManifestError('manifest.json created_at must be an ISO 8601 date.');
     }
     if (typeof raw.qdrant_version !== 'string' || !/^\d+\.\d+\.\d+/.test(raw.qdrant_version)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json qdrant_version must be a version such as 1.19.0; got ${JSON.stringify(raw.qdrant_version)}.`);
+        throw new ManifestError(`manifest.json qdrant_version must be a version such as 1.19.0; got ${JSON.stringify(raw.qdrant_version)}.`);
     }
     if (typeof raw.complete !== 'boolean')
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json complete must be true or false.');
+        throw new ManifestError('manifest.json complete must be true or false.');
     if (raw.encryption !== null && raw.encryption !== 'age-scrypt') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "age-scrypt".`);
+        throw new ManifestError(`manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "age-scrypt".`);
     }
     if (!Array.isArray(raw.collections))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json collections must be an array.');
+        throw new ManifestError('manifest.json collections must be an array.');
     if (!Array.isArray(raw.failed))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json failed must be an array.');
+        throw new ManifestError('manifest.json failed must be an array.');
     const collections = raw.collections.map(parseCollection);
     const failed = raw.failed.map((entry, i) => {
         if (!isObject(entry) || typeof entry.error !== 'string') {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json failed[${i}] must be {"name", "error"}.`);
+            throw new ManifestError(`manifest.json failed[${i}] must be {"name", "error"}.`);
         }
         return { name: checkName(entry.name, `manifest.json failed[${i}].name`), error: entry.error };
     });
@@ -40050,14 +39273,14 @@ function parseManifest(text) {
         const seen = new Set();
         for (const collection of collections) {
             if (seen.has(collection[key])) {
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json lists the ${key} ${JSON.stringify(collection[key])} twice; each must be unique.`);
+                throw new ManifestError(`manifest.json lists the ${key} ${JSON.stringify(collection[key])} twice; each must be unique.`);
             }
             seen.add(collection[key]);
         }
     }
     for (const collection of collections) {
         if (collection.encrypted !== (raw.encryption === 'age-scrypt')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`);
+            throw new ManifestError(`manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`);
         }
     }
     return {
@@ -40072,14 +39295,14 @@ function parseManifest(text) {
     };
 }
 async function readManifest(folder) {
-    const file = node_path__WEBPACK_IMPORTED_MODULE_1__.join(folder, MANIFEST_FILE);
+    const file = external_node_path_.join(folder, MANIFEST_FILE);
     let text;
     try {
-        text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(file, 'utf8');
+        text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
         const code = error.code;
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(code === 'ENOENT'
+        throw new ManifestError(code === 'ENOENT'
             ? `No manifest.json in ${folder}: this is not a backup made by qdrant-snapshot-action (or the download is incomplete). Point 'path' at the backup folder.`
             : `Cannot read ${file}: ${error.message}.`);
     }
@@ -40087,24 +39310,107 @@ async function readManifest(folder) {
 }
 /** Writes the manifest atomically: a reader never sees half of it. */
 async function writeManifest(folder, manifest) {
-    const file = node_path__WEBPACK_IMPORTED_MODULE_1__.join(folder, MANIFEST_FILE);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(`${file}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rename)(`${file}.partial`, file);
+    const file = external_node_path_.join(folder, MANIFEST_FILE);
+    await (0,promises_.writeFile)(`${file}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
+    await (0,promises_.rename)(`${file}.partial`, file);
     return file;
 }
 
+;// CONCATENATED MODULE: ./src/backup-format/folder.ts
 
-/***/ }),
 
-/***/ 6455:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $W: () => (/* binding */ selectNames),
-/* harmony export */   Mr: () => (/* binding */ checkCollectionName)
-/* harmony export */ });
-/* unused harmony exports isGlob, matchesAny */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+
+
+/**
+ * SHA-256 of a file, read through one reused 1 MiB buffer: twice as fast as a read stream and no garbage
+ * per chunk (bench/: the check of a 1 GiB backup went from 1.59 s to 0.86 s, and +40 MiB RSS to +8 MiB).
+ */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const handle = await (0,promises_.open)(file, 'r');
+    try {
+        const buffer = Buffer.allocUnsafe(1 << 20);
+        for (;;) {
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+        }
+    }
+    finally {
+        await handle.close();
+    }
+    return hash.digest('hex');
+}
+/**
+ * Checks a backup folder against its manifest before anything touches a server: every file present with
+ * its recorded size and SHA-256 (streamed), and nothing there that the manifest does not list.
+ */
+async function validateBackupFolder(folder, manifest, collections = manifest.collections) {
+    const expected = new Set([MANIFEST_FILE, ...manifest.collections.map((c) => c.file)]);
+    const extra = (await (0,promises_.readdir)(folder)).filter((entry) => !expected.has(entry));
+    if (extra.length > 0) {
+        throw new ManifestError(`${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`);
+    }
+    for (const collection of collections) {
+        const file = external_node_path_.join(folder, collection.file);
+        let size;
+        try {
+            size = (await (0,promises_.stat)(file)).size;
+        }
+        catch {
+            throw new ManifestError(`The backup is missing ${collection.file} (collection ${collection.name}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection.name}.`);
+        }
+        if (size !== collection.size) {
+            throw new ManifestError(`${collection.file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The file is truncated or damaged: use another backup.`);
+        }
+        const actual = await sha256File(file);
+        if (actual !== collection.sha256) {
+            throw new ManifestError(`${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`);
+        }
+    }
+}
+/** Backup folders directly under `root` (or `root` itself), newest first by manifest date. */
+async function listBackups(root) {
+    const candidates = [root];
+    try {
+        for (const entry of await (0,promises_.readdir)(root, { withFileTypes: true })) {
+            if (entry.isDirectory())
+                candidates.push(external_node_path_.join(root, entry.name));
+        }
+    }
+    catch (error) {
+        throw new ManifestError(`Cannot read ${root}: ${error.message}.`);
+    }
+    const listings = [];
+    for (const folder of candidates) {
+        const entries = await (0,promises_.readdir)(folder).catch(() => []);
+        if (!entries.includes(MANIFEST_FILE))
+            continue;
+        try {
+            listings.push({ folder, manifest: await readManifest(folder) });
+        }
+        catch (error) {
+            listings.push({ folder, error: error.message });
+        }
+    }
+    return listings.sort((a, b) => (b.manifest?.created_at ?? '').localeCompare(a.manifest?.created_at ?? ''));
+}
+/**
+ * A file name for a collection's snapshot: artifact uploads refuse " : < > | * ? and some file systems
+ * refuse more, so anything outside a safe set becomes '_' and a numeric suffix keeps names unique.
+ */
+function snapshotFileName(collection, taken, extension) {
+    const base = collection.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'collection';
+    let candidate = `${base}${extension}`;
+    for (let n = 2; taken.has(candidate.toLowerCase()); n++)
+        candidate = `${base}-${n}${extension}`;
+    taken.add(candidate.toLowerCase());
+    return candidate;
+}
+
+;// CONCATENATED MODULE: ./src/core/selection.ts
 
 const GLOB_CHARS = /[*?[\]]/;
 /** True when the pattern uses glob syntax rather than naming one collection. */
@@ -40128,7 +39434,7 @@ function checkCollectionName(name, where, { allowGlob = false } = {}) {
                         ? 'contains glob characters'
                         : undefined;
     if (problem) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(`${where}: collection name ${JSON.stringify(name)} ${problem}; use the plain collection name as Qdrant lists it.`);
+        throw new InputError(`${where}: collection name ${JSON.stringify(name)} ${problem}; use the plain collection name as Qdrant lists it.`);
     }
 }
 function globToRegExp(pattern) {
@@ -40168,20 +39474,12 @@ function selectNames(available, include, exclude, describeSource) {
     const missing = include.filter((pattern) => !isGlob(pattern) && !available.includes(pattern));
     if (missing.length > 0) {
         const list = available.length > 0 ? available.join(', ') : 'none';
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(`Input 'collections' names ${missing.map((m) => JSON.stringify(m)).join(', ')}, which ${describeSource} does not have; it has: ${list}.`);
+        throw new InputError(`Input 'collections' names ${missing.map((m) => JSON.stringify(m)).join(', ')}, which ${describeSource} does not have; it has: ${list}.`);
     }
     return available.filter((name) => matchesAny(name, include) && !matchesAny(name, exclude)).sort();
 }
 
-
-/***/ }),
-
-/***/ 9537:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   P: () => (/* binding */ mapPool)
-/* harmony export */ });
+;// CONCATENATED MODULE: ./src/util/pool.ts
 /** Runs `worker` over `items`, at most `limit` at a time, keeping the results in input order. */
 async function mapPool(items, limit, worker) {
     const results = new Array(items.length);
@@ -40196,45 +39494,50 @@ async function mapPool(items, limit, worker) {
     return results;
 }
 
+;// CONCATENATED MODULE: ./src/core/progress.ts
+/** Reports transfer progress at most every `everyMs`, with the rate since the start. */
+function progressTicker(reporter, collection, verb, everyMs = 3_000) {
+    const started = Date.now();
+    let last = started;
+    return (bytes, total) => {
+        const now = Date.now();
+        if (now - last < everyMs && bytes !== total)
+            return;
+        last = now;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        reporter.progress(collection, verb, bytes, total, bytes / seconds);
+    };
+}
 
-/***/ }),
-
-/***/ 2302:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  a0: () => (/* binding */ ChecksumMismatchError),
-  QD: () => (/* binding */ QdrantClient),
-  cW: () => (/* binding */ uploadedSnapshotName)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: ./src/tap.ts
-var tap = __nccwpck_require__(9202);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/util/tap.ts
+
+/** A stream stage that lets `onChunk` see every chunk (to hash or count it), changing nothing. */
+function tap(onChunk) {
+    return new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            onChunk(chunk);
+            callback(null, chunk);
+        },
+    });
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
 ;// CONCATENATED MODULE: ./src/qdrant/errors.ts
 
 /**
  * A request to Qdrant that failed. The message carries the HTTP status, Qdrant's own error text, the
  * request path and a hint on what to do; it never carries the api-key.
  */
-class QdrantError extends errors/* ActionError */.lZ {
+class QdrantError extends ActionError {
     details;
     constructor(message, details, options) {
         super(message, options);
@@ -40497,7 +39800,7 @@ async function withRetry(operation, policy, hooks = {}) {
 
 
 /** The server sent bytes whose SHA-256 is not the checksum it advertised. */
-class ChecksumMismatchError extends errors/* ActionError */.lZ {
+class ChecksumMismatchError extends ActionError {
     expected;
     actual;
     constructor(expected, actual, where) {
@@ -40645,21 +39948,21 @@ class QdrantClient {
         const stored = (0,external_node_crypto_.createHash)('sha256');
         let size = 0;
         let storedSize = 0;
-        const wireTap = (0,tap/* tap */.M)((chunk) => {
+        const wireTap = tap((chunk) => {
             wire.update(chunk);
             size += chunk.length;
             options.onProgress?.(size, total);
         });
-        const storedTap = (0,tap/* tap */.M)((chunk) => {
+        const storedTap = tap((chunk) => {
             stored.update(chunk);
             storedSize += chunk.length;
         });
         try {
             if (options.transform) {
-                await (0,external_node_stream_promises_.pipeline)(body, wireTap, options.transform, storedTap, (0,external_node_fs_.createWriteStream)(partial));
+                await (0,external_node_stream_promises_namespaceObject.pipeline)(body, wireTap, options.transform, storedTap, (0,external_node_fs_namespaceObject.createWriteStream)(partial));
             }
             else {
-                await (0,external_node_stream_promises_.pipeline)(body, wireTap, storedTap, (0,external_node_fs_.createWriteStream)(partial));
+                await (0,external_node_stream_promises_namespaceObject.pipeline)(body, wireTap, storedTap, (0,external_node_fs_namespaceObject.createWriteStream)(partial));
             }
         }
         catch (error) {
@@ -40859,7 +40162,7 @@ class QdrantClient {
         }
     }
     wrapFailure(method, route, error) {
-        if (error instanceof QdrantError || error instanceof errors/* ActionError */.lZ)
+        if (error instanceof QdrantError || error instanceof ActionError)
             return error;
         const code = networkCode(error);
         if (code === 'ECONNREFUSED') {
@@ -40875,7 +40178,7 @@ class QdrantClient {
             return new QdrantError(`TLS handshake with ${this.url} failed for ${method} ${route} (${tlsCode ?? 'SSL error'}). The port probably speaks plain HTTP: use an http:// URL, or enable TLS on the server.`, { method, path: route, code: 'TLS' }, { cause: error });
         }
         if (code === 'ENOSPC') {
-            return new errors/* ActionError */.lZ(`The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`, { cause: error });
+            return new ActionError(`The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`, { cause: error });
         }
         if (isConnectionError(error)) {
             return new QdrantError(`The connection to ${this.url} broke during ${method} ${route} (${code ?? error.message}).`, 
@@ -40888,7 +40191,7 @@ class QdrantClient {
         // QdrantError and was retried as if the server had failed. It is the runner's problem: say so.
         const local = error;
         if (local instanceof Error && typeof local.path === 'string' && typeof local.syscall === 'string') {
-            return new errors/* ActionError */.lZ(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
+            return new ActionError(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
                 cause: error,
             });
         }
@@ -40918,47 +40221,349 @@ function describeBody(text) {
     return JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed);
 }
 
-
-/***/ }),
-
-/***/ 9020:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+;// CONCATENATED MODULE: ./src/core/backup.ts
 
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Y: () => (/* binding */ runRestore)
-});
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
-// EXTERNAL MODULE: ./src/crypto.ts
-var src_crypto = __nccwpck_require__(5414);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/manifest.ts
-var src_manifest = __nccwpck_require__(5546);
-// EXTERNAL MODULE: ./src/names.ts
-var src_names = __nccwpck_require__(6455);
-// EXTERNAL MODULE: ./src/pool.ts
-var pool = __nccwpck_require__(9537);
-// EXTERNAL MODULE: ./src/qdrant/client.ts + 5 modules
-var qdrant_client = __nccwpck_require__(2302);
-// EXTERNAL MODULE: ./src/store/directory.ts
-var directory = __nccwpck_require__(2598);
-// EXTERNAL MODULE: ./src/tap.ts
-var tap = __nccwpck_require__(9202);
-;// CONCATENATED MODULE: ./src/version.ts
+
+
+
+
+
+
+
+/** Snapshots every selected collection into `options.path` and writes the manifest. */
+async function runBackup(client, options, reporter) {
+    const { version } = await client.version();
+    reporter.info(`Qdrant ${version} at ${client.url}`);
+    const available = await client.listCollections();
+    if (available.length === 0) {
+        throw new ActionError(`No collections found at ${client.url}: there is nothing to back up. Check 'url' and 'api-key'.`);
+    }
+    const selected = selectNames(available, options.collections, options.exclude, `the server at ${client.url}`);
+    if (selected.length === 0) {
+        throw new ActionError(`No collections found at ${client.url} matching collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; it has: ${available.join(', ')}.`);
+    }
+    await prepareFolder(options.path);
+    const aliases = options.aliases ? await client.aliases() : [];
+    const taken = new Set();
+    const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
+    const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
+    reporter.info(`Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`);
+    const outcomes = await mapPool(selected, options.concurrency, async (name) => {
+        try {
+            return await reporter.group(`Back up ${name}`, (scoped) => backupCollection(client, name, files.get(name), aliasesOf(aliases, name), options, scoped));
+        }
+        catch (error) {
+            const message = describeError(error);
+            reporter.warning(`Collection ${name} was not backed up: ${message}`);
+            return { name, error: message };
+        }
+    });
+    const collections = outcomes.filter((o) => !('error' in o));
+    const failed = outcomes.filter((o) => 'error' in o);
+    const manifest = {
+        format: MANIFEST_FORMAT,
+        version: MANIFEST_VERSION,
+        created_at: new Date().toISOString(),
+        qdrant_version: version,
+        complete: failed.length === 0,
+        encryption: options.encryptionKey ? ENCRYPTION_SCHEME : null,
+        collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
+        failed,
+    };
+    const manifestPath = await writeManifest(options.path, manifest);
+    return {
+        qdrantVersion: version,
+        path: options.path,
+        manifestPath,
+        manifest,
+        collections,
+        failed,
+        points: collections.reduce((sum, c) => sum + c.points, 0),
+        bytes: collections.reduce((sum, c) => sum + c.size, 0),
+    };
+}
+function aliasesOf(aliases, collection) {
+    return aliases
+        .filter((alias) => alias.collection_name === collection)
+        .map((alias) => alias.alias_name)
+        .sort();
+}
+/** Nothing is overwritten: a folder that already holds a backup is refused. */
+async function prepareFolder(folder) {
+    await (0,promises_.mkdir)(folder, { recursive: true });
+    const entries = await (0,promises_.readdir)(folder);
+    if (entries.includes(MANIFEST_FILE)) {
+        throw new ActionError(`${folder} already holds a backup (manifest.json); it is kept as is. Set 'path' to an empty or new folder.`);
+    }
+}
+async function backupCollection(client, name, file, aliases, options, reporter) {
+    const started = Date.now();
+    const info = await client.collectionInfo(name);
+    const countBefore = await client.exactCount(name);
+    const snapshot = await client.createSnapshot(name);
+    const countAfter = await client.exactCount(name);
+    if (countBefore !== countAfter) {
+        reporter.warning(`Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after); the manifest records ${countAfter}, so a restore verifies against that.`);
+    }
+    reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);
+    try {
+        const destination = external_node_path_.join(options.path, file);
+        const download = () => client.downloadSnapshot(name, snapshot.name, destination, {
+            expectedSha256: snapshot.checksum ?? undefined,
+            transform: options.encryptionKey ? encryptStream(options.encryptionKey) : undefined,
+            onProgress: progressTicker(reporter, name, 'downloaded'),
+        });
+        let result;
+        try {
+            result = await download();
+        }
+        catch (error) {
+            if (!(error instanceof ChecksumMismatchError))
+                throw error;
+            reporter.warning(`${error.message} Downloading once more.`);
+            result = await download();
+        }
+        if (!snapshot.checksum) {
+            reporter.warning(`Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`);
+        }
+        return {
+            name,
+            file,
+            size: result.storedSize,
+            sha256: result.storedSha256,
+            points: countAfter,
+            config: info.config.params,
+            aliases,
+            encrypted: Boolean(options.encryptionKey),
+            snapshot_size: result.size,
+            snapshot_sha256: result.sha256,
+            durationMs: Date.now() - started,
+        };
+    }
+    finally {
+        if (!options.keepServerSnapshots) {
+            await client.deleteSnapshot(name, snapshot.name).catch((error) => {
+                reporter.warning(`Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error)}`);
+            });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/util/format.ts
+/** Human-readable sizes, rates and durations for logs and summaries. */
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const seconds = ms / 1000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatRate(bytesPerSecond) {
+    return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+;// CONCATENATED MODULE: ./src/core/list.ts
+/** Splits a list input: items separated by commas or newlines, trimmed, empties dropped. */
+function splitList(value) {
+    return value
+        .split(/[,\n]/)
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
+
+
+
+const MODES = ['backup', 'restore'];
+const IF_EXISTS = ['fail', 'skip', 'overwrite'];
+const START = ['none', 'docker', 'binary'];
+/** The Qdrant release `start` runs when `qdrant-version` is not given. */
+const DEFAULT_QDRANT_VERSION = 'v1.18.3';
+/** Chosen from bench/: snapshot files barely compress, level 0 moves them fastest (see README, Performance). */
+const DEFAULT_COMPRESSION_LEVEL = 0;
+/** Reads inputs the way the runner passes them: INPUT_<NAME> with spaces as underscores, upper-cased. */
+function readFromEnv(env) {
+    return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+}
+function inputs_quoted(value) {
+    return JSON.stringify(value);
+}
+function oneOf(name, value, accepted, fallback) {
+    if (value === '' && fallback !== undefined)
+        return fallback;
+    const lower = value.toLowerCase();
+    const match = accepted.find((candidate) => candidate === lower);
+    if (match)
+        return match;
+    const got = value === '' ? 'nothing' : inputs_quoted(value);
+    throw new InputError(`Input '${name}' got ${got}; it accepts one of: ${accepted.join(', ')}.`);
+}
+const TRUE = ['true', 'True', 'TRUE', 'yes', 'on', '1'];
+const FALSE = ['false', 'False', 'FALSE', 'no', 'off', '0'];
+function bool(name, value, fallback) {
+    if (value === '')
+        return fallback;
+    if (TRUE.includes(value))
+        return true;
+    if (FALSE.includes(value))
+        return false;
+    throw new InputError(`Input '${name}' got ${inputs_quoted(value)}; it accepts true or false.`);
+}
+function integer(name, value, min, max, fallback) {
+    if (value === '')
+        return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+        throw new InputError(`Input '${name}' got ${inputs_quoted(value)}; it accepts a whole number from ${min} to ${max}.`);
+    }
+    return Number(value);
+}
+function httpUrl(name, value) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new InputError(`Input '${name}' got ${inputs_quoted(value)}, which is not a URL; give the address of the Qdrant REST API, such as http://localhost:6333.`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        throw new InputError(`Input '${name}' got ${inputs_quoted(value)}; it accepts an http:// or https:// URL (the REST port, usually 6333, not gRPC 6334).`);
+    }
+    if (parsed.username || parsed.password) {
+        throw new InputError(`Input '${name}' must not carry credentials in the URL; pass the key in 'api-key' instead.`);
+    }
+    return value.replace(/\/+$/, '');
+}
+function repository(value) {
+    if (value === '')
+        return undefined;
+    const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
+    if (!match) {
+        throw new InputError(`Input 'repository' got ${inputs_quoted(value)}; it accepts owner/name, such as octo-org/search.`);
+    }
+    return { owner: match[1], repo: match[2] };
+}
+function collectionPatterns(name, value, fallback) {
+    const items = value === '' ? fallback : splitList(value);
+    for (const item of items)
+        checkCollectionName(item, `Input '${name}'`, { allowGlob: true });
+    return items;
+}
+function renames(value) {
+    const pairs = new Map();
+    for (const item of splitList(value)) {
+        const match = /^([^=]+)=([^=]+)$/.exec(item);
+        if (!match) {
+            throw new InputError(`Input 'rename' got ${inputs_quoted(item)}; it accepts old=new pairs separated by commas or newlines, such as products=products_ci.`);
+        }
+        const from = match[1].trim();
+        const to = match[2].trim();
+        checkCollectionName(from, `Input 'rename'`);
+        checkCollectionName(to, `Input 'rename'`);
+        if (pairs.has(from))
+            throw new InputError(`Input 'rename' names ${inputs_quoted(from)} twice; give each collection one new name.`);
+        if ([...pairs.values()].includes(to)) {
+            throw new InputError(`Input 'rename' maps two collections to ${inputs_quoted(to)}; each new name must be unique.`);
+        }
+        pairs.set(from, to);
+    }
+    return pairs;
+}
+/** Artifact names GitHub refuses (see actions/upload-artifact). */
+const INVALID_ARTIFACT_CHARS = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
+function artifactName(value) {
+    const name = value === '' ? 'qdrant-snapshots' : value;
+    const bad = INVALID_ARTIFACT_CHARS.find((char) => name.includes(char));
+    if (bad !== undefined) {
+        throw new InputError(`Input 'artifact-name' got ${inputs_quoted(name)}, which contains ${inputs_quoted(bad)}; artifact names cannot contain any of " : < > | * ? \\ / or line breaks.`);
+    }
+    return name;
+}
+function workflow(value) {
+    if (value === '')
+        return undefined;
+    if (/^\d+$/.test(value) || /^[A-Za-z0-9_.-]+\.ya?ml$/.test(value))
+        return value;
+    const file = value.replace(/^\.github\/workflows\//, '');
+    if (/^[A-Za-z0-9_.-]+\.ya?ml$/.test(file))
+        return file;
+    throw new InputError(`Input 'workflow' got ${inputs_quoted(value)}; it accepts a workflow file name such as backup.yml, or a workflow id.`);
+}
+function qdrantVersion(value) {
+    if (value === '')
+        return DEFAULT_QDRANT_VERSION;
+    if (/^v?\d+\.\d+\.\d+$/.test(value))
+        return value.startsWith('v') ? value : `v${value}`;
+    throw new InputError(`Input 'qdrant-version' got ${inputs_quoted(value)}; it accepts a release version such as ${DEFAULT_QDRANT_VERSION} or 1.18.3.`);
+}
+/** Parses and validates every input; throws InputError naming the input, the value and what it accepts. */
+function parseInputs(read, env = process.env) {
+    const mode = oneOf('mode', read('mode'), MODES);
+    const runIdValue = integer('run-id', read('run-id'), 1, Number.MAX_SAFE_INTEGER);
+    const options = {
+        mode,
+        url: httpUrl('url', read('url') || 'http://localhost:6333'),
+        apiKey: read('api-key') || undefined,
+        collections: collectionPatterns('collections', read('collections'), ['*']),
+        exclude: collectionPatterns('exclude', read('exclude'), []),
+        path: external_node_path_.resolve(read('path') || external_node_path_.join(env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(), 'qdrant-snapshots')),
+        artifact: bool('artifact', read('artifact'), true),
+        artifactName: artifactName(read('artifact-name')),
+        retentionDays: integer('retention-days', read('retention-days'), 1, 90),
+        compressionLevel: integer('compression-level', read('compression-level'), 0, 9, DEFAULT_COMPRESSION_LEVEL),
+        runId: runIdValue,
+        workflow: workflow(read('workflow')),
+        branch: read('branch') || undefined,
+        repository: repository(read('repository') || env.GITHUB_REPOSITORY || ''),
+        githubToken: read('github-token') || undefined,
+        ifExists: oneOf('if-exists', read('if-exists'), IF_EXISTS, 'fail'),
+        rename: renames(read('rename')),
+        verify: bool('verify', read('verify'), true),
+        concurrency: integer('concurrency', read('concurrency'), 1, 32, 2),
+        timeoutSeconds: integer('timeout', read('timeout'), 1, 7 * 24 * 3600, 3600),
+        keepServerSnapshots: bool('keep-server-snapshots', read('keep-server-snapshots'), false),
+        aliases: bool('aliases', read('aliases'), true),
+        allowVersionMismatch: bool('allow-version-mismatch', read('allow-version-mismatch'), false),
+        start: oneOf('start', read('start'), START, 'none'),
+        qdrantVersion: qdrantVersion(read('qdrant-version')),
+        startTimeoutSeconds: integer('start-timeout', read('start-timeout'), 1, 3600, 60),
+        downloadBaseUrl: read('download-base-url')
+            ? httpUrl('download-base-url', read('download-base-url'))
+            : undefined,
+        encryptionKey: read('encryption-key') || undefined,
+    };
+    if (options.runId !== undefined && options.workflow !== undefined) {
+        throw new InputError("Inputs 'run-id' and 'workflow' both name where the backup comes from; give one of them (run-id for a given run, workflow for its latest successful run).");
+    }
+    if (mode === 'backup' && (options.runId !== undefined || options.workflow !== undefined)) {
+        throw new InputError("Inputs 'run-id' and 'workflow' choose a backup to restore; remove them for mode: backup, which always stores into the current run.");
+    }
+    if (mode === 'backup' && options.rename.size > 0) {
+        throw new InputError("Input 'rename' applies to mode: restore only; remove it from the backup step.");
+    }
+    if (options.encryptionKey !== undefined && options.encryptionKey.length < 16) {
+        throw new InputError("Input 'encryption-key' is shorter than 16 characters; use a long random secret, such as the output of `openssl rand -base64 32` stored as a repository secret.");
+    }
+    return options;
+}
+
+;// CONCATENATED MODULE: ./src/core/version.ts
 
 function majorMinor(version) {
     const match = /^v?(\d+)\.(\d+)/.exec(version);
@@ -40980,12 +40585,63 @@ function checkVersionCompatible(backupVersion, serverVersion, url, allowMismatch
         reporter.warning(`${message} Trying anyway (allow-version-mismatch: true).`);
         return;
     }
-    throw new errors/* ActionError */.lZ(`${message} Nothing was restored. Run a Qdrant of a compatible version (for example 'qdrant-version' with 'start'), or set 'allow-version-mismatch: true' to try anyway.`);
+    throw new ActionError(`${message} Nothing was restored. Run a Qdrant of a compatible version (for example 'qdrant-version' with 'start'), or set 'allow-version-mismatch: true' to try anyway.`);
 }
 
-// EXTERNAL MODULE: ./src/verify.ts
-var verify = __nccwpck_require__(5538);
-;// CONCATENATED MODULE: ./src/restore.ts
+;// CONCATENATED MODULE: ./src/core/verify.ts
+
+
+
+/** The parts of a collection's config that a restore must reproduce: vectors and sparse vectors. */
+function vectorConfig(params) {
+    return { vectors: params.vectors ?? null, sparse_vectors: params.sparse_vectors ?? null };
+}
+/**
+ * Compares the live server with the backup's expectations: exact point count, vector and sparse-vector
+ * config, aliases. Never changes anything on the server.
+ */
+async function verifyCollections(client, targets, concurrency) {
+    const aliasList = await client.aliases();
+    return mapPool(targets, concurrency, async ({ expected, target, aliases }) => {
+        const problems = [];
+        let points;
+        try {
+            points = await client.exactCount(target);
+            if (points !== expected.points) {
+                problems.push(`points: expected ${expected.points}, found ${points}`);
+            }
+            const info = await client.collectionInfo(target);
+            const want = vectorConfig(expected.config);
+            const have = vectorConfig(info.config.params);
+            if (!(0,external_node_util_.isDeepStrictEqual)(want.vectors, have.vectors)) {
+                problems.push(`vectors config: expected ${JSON.stringify(want.vectors)}, found ${JSON.stringify(have.vectors)}`);
+            }
+            if (!(0,external_node_util_.isDeepStrictEqual)(want.sparse_vectors, have.sparse_vectors)) {
+                problems.push(`sparse vectors config: expected ${JSON.stringify(want.sparse_vectors)}, found ${JSON.stringify(have.sparse_vectors)}`);
+            }
+            for (const alias of aliases) {
+                const found = aliasList.find((a) => a.alias_name === alias);
+                if (!found)
+                    problems.push(`alias ${alias}: missing`);
+                else if (found.collection_name !== target) {
+                    problems.push(`alias ${alias}: points at ${found.collection_name}, expected ${target}`);
+                }
+            }
+        }
+        catch (error) {
+            problems.push(describeError(error));
+        }
+        return { name: target, ok: problems.length === 0, points, problems };
+    });
+}
+function describeFailures(results) {
+    return results
+        .filter((r) => !r.ok)
+        .map((r) => `${r.name}: ${r.problems.join('; ')}`)
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/core/restore.ts
 
 
 
@@ -41005,25 +40661,25 @@ var verify = __nccwpck_require__(5538);
 /** Restores the backup at `options.path` into the server, then verifies it against the manifest. */
 async function runRestore(client, options, reporter) {
     // Everything about the backup is checked before the first request to the server.
-    const manifest = await (0,src_manifest/* readManifest */.WI)(options.path);
+    const manifest = await readManifest(options.path);
     if (!manifest.complete) {
         reporter.warning(`This backup is incomplete: ${manifest.failed.map((f) => `${f.name} (${f.error})`).join(', ') || 'some collections failed'}. The others are restored.`);
     }
-    const names = (0,src_names/* selectNames */.$W)(manifest.collections.map((c) => c.name), options.collections, options.exclude, 'the backup');
+    const names = selectNames(manifest.collections.map((c) => c.name), options.collections, options.exclude, 'the backup');
     if (names.length === 0) {
-        throw new errors/* InputError */.dz(`No collection of the backup matches collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; the backup has: ${manifest.collections.map((c) => c.name).join(', ') || 'none'}.`);
+        throw new InputError(`No collection of the backup matches collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; the backup has: ${manifest.collections.map((c) => c.name).join(', ') || 'none'}.`);
     }
     for (const from of options.rename.keys()) {
         if (!names.includes(from)) {
-            throw new errors/* InputError */.dz(`Input 'rename' renames ${JSON.stringify(from)}, which is not among the collections being restored (${names.join(', ')}).`);
+            throw new InputError(`Input 'rename' renames ${JSON.stringify(from)}, which is not among the collections being restored (${names.join(', ')}).`);
         }
     }
     const selected = manifest.collections.filter((c) => names.includes(c.name));
-    await (0,directory/* validateBackupFolder */.li)(options.path, manifest, selected);
+    await validateBackupFolder(options.path, manifest, selected);
     reporter.info(`Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`);
     let tempDir;
     if (manifest.encryption) {
-        const tempRoot = options.tempDir ?? external_node_os_.tmpdir();
+        const tempRoot = options.tempDir ?? external_node_os_namespaceObject.tmpdir();
         await (0,promises_.mkdir)(tempRoot, { recursive: true });
         tempDir = await (0,promises_.mkdtemp)(external_node_path_.join(tempRoot, 'qdrant-snapshot-'));
     }
@@ -41039,7 +40695,7 @@ async function runRestore(client, options, reporter) {
             return { entry, target, exists: existing.has(target) || aliasOf !== undefined, aliasOf };
         });
         checkConflicts(plan, serverAliases, options, client.url);
-        const outcomes = await (0,pool/* mapPool */.P)(plan, options.concurrency, async ({ entry, target, exists, aliasOf }) => {
+        const outcomes = await mapPool(plan, options.concurrency, async ({ entry, target, exists, aliasOf }) => {
             const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
             if (exists && options.ifExists === 'skip') {
                 reporter.info(`${aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`}; skipped (if-exists: skip).`);
@@ -41055,17 +40711,17 @@ async function runRestore(client, options, reporter) {
                     });
                     // Qdrant keeps the uploaded file among the collection's snapshots (named after the multipart
                     // file name): remove it so a restore leaves nothing behind on the server.
-                    await client.deleteSnapshot(target, (0,qdrant_client/* uploadedSnapshotName */.cW)(target)).catch(() => { });
+                    await client.deleteSnapshot(target, uploadedSnapshotName(target)).catch(() => { });
                 });
                 return { ...base, outcome: 'restored', durationMs: Date.now() - started };
             }
             catch (error) {
-                reporter.warning(`Collection ${target} was not restored: ${(0,errors/* describeError */.Uc)(error)}`);
+                reporter.warning(`Collection ${target} was not restored: ${describeError(error)}`);
                 return {
                     ...base,
                     outcome: 'failed',
                     durationMs: Date.now() - started,
-                    error: (0,errors/* describeError */.Uc)(error),
+                    error: describeError(error),
                 };
             }
         });
@@ -41074,7 +40730,7 @@ async function runRestore(client, options, reporter) {
             await restoreAliases(client, plan, restored, serverAliases, options.ifExists, reporter);
         let verified = false;
         if (options.verify && restored.length > 0) {
-            const results = await (0,verify/* verifyCollections */.T)(client, plan
+            const results = await verifyCollections(client, plan
                 .filter((p) => restored.some((r) => r.target === p.target))
                 .map((p) => ({
                 expected: p.entry,
@@ -41114,15 +40770,15 @@ async function plaintextFiles(manifest, selected, options, tempDir) {
         return files;
     }
     if (!options.encryptionKey) {
-        throw new errors/* ManifestError */.Sh("This backup is encrypted (age); give the key it was made with in 'encryption-key' (for example ${{ secrets.QDRANT_BACKUP_KEY }}).");
+        throw new ManifestError("This backup is encrypted (age); give the key it was made with in 'encryption-key' (for example ${{ secrets.QDRANT_BACKUP_KEY }}).");
     }
     for (const entry of selected) {
         const plain = external_node_path_.join(tempDir, `${entry.file}.plain`);
         const hash = (0,external_node_crypto_.createHash)('sha256');
-        await (0,external_node_stream_promises_.pipeline)((0,external_node_fs_.createReadStream)(external_node_path_.join(options.path, entry.file)), (0,src_crypto/* decryptStream */.UC)(options.encryptionKey, entry.file), (0,tap/* tap */.M)((chunk) => hash.update(chunk)), (0,external_node_fs_.createWriteStream)(plain));
+        await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(external_node_path_.join(options.path, entry.file)), decryptStream(options.encryptionKey, entry.file), tap((chunk) => hash.update(chunk)), (0,external_node_fs_namespaceObject.createWriteStream)(plain));
         const actual = hash.digest('hex');
         if (actual !== entry.snapshot_sha256) {
-            throw new errors/* ManifestError */.Sh(`${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`);
+            throw new ManifestError(`${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`);
         }
         files.set(entry.name, plain);
     }
@@ -41133,7 +40789,7 @@ function checkConflicts(plan, serverAliases, options, url) {
     // backup's name, so not even 'overwrite' may write there.
     const aliased = plan.filter((p) => p.aliasOf !== undefined);
     if (options.ifExists === 'overwrite' && aliased.length > 0) {
-        throw new errors/* ActionError */.lZ(`Nothing was restored: ${aliased.map((p) => `${p.target} is an alias of collection ${p.aliasOf}`).join(', ')} at ${url}; a restore there would replace ${aliased.length === 1 ? 'that collection' : 'those collections'}, which if-exists: overwrite never does. Delete the alias first, or restore under other names with 'rename'.`);
+        throw new ActionError(`Nothing was restored: ${aliased.map((p) => `${p.target} is an alias of collection ${p.aliasOf}`).join(', ')} at ${url}; a restore there would replace ${aliased.length === 1 ? 'that collection' : 'those collections'}, which if-exists: overwrite never does. Delete the alias first, or restore under other names with 'rename'.`);
     }
     if (options.ifExists !== 'fail')
         return;
@@ -41151,7 +40807,7 @@ function checkConflicts(plan, serverAliases, options, url) {
             .map(({ alias, current }) => `alias ${alias} (points at ${current.collection_name})`))
         : [];
     if (clashes.length + aliasClashes.length > 0) {
-        throw new errors/* ActionError */.lZ(`Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and if-exists: fail keeps them untouched. Set 'if-exists' to skip (keep them) or overwrite (replace them), or restore under other names with 'rename'.`);
+        throw new ActionError(`Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and if-exists: fail keeps them untouched. Set 'if-exists' to skip (keep them) or overwrite (replace them), or restore under other names with 'rename'.`);
     }
 }
 async function restoreAliases(client, plan, restored, serverAliases, ifExists, reporter) {
@@ -41179,140 +40835,28 @@ async function restoreAliases(client, plan, restored, serverAliases, ifExists, r
         reporter.info(`Aliases restored: ${actions.filter((a) => 'create_alias' in a).length}.`);
     }
     catch (error) {
-        reporter.warning(`Aliases were not restored: ${(0,errors/* describeError */.Uc)(error)}`);
+        reporter.warning(`Aliases were not restored: ${describeError(error)}`);
     }
 }
 
-
-/***/ }),
-
-/***/ 2598:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cw: () => (/* binding */ listBackups),
-/* harmony export */   li: () => (/* binding */ validateBackupFolder)
-/* harmony export */ });
-/* unused harmony export sha256File */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5546);
-
-
-
-
-
-/**
- * SHA-256 of a file, read through one reused 1 MiB buffer: twice as fast as a read stream and no garbage
- * per chunk (bench/: the check of a 1 GiB backup went from 1.59 s to 0.86 s, and +40 MiB RSS to +8 MiB).
- */
-async function sha256File(file) {
-    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256');
-    const handle = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(file, 'r');
-    try {
-        const buffer = Buffer.allocUnsafe(1 << 20);
-        for (;;) {
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-            if (bytesRead === 0)
-                break;
-            hash.update(buffer.subarray(0, bytesRead));
-        }
-    }
-    finally {
-        await handle.close();
-    }
-    return hash.digest('hex');
-}
-/**
- * Checks a backup folder against its manifest before anything touches a server: every file present with
- * its recorded size and SHA-256 (streamed), and nothing there that the manifest does not list.
- */
-async function validateBackupFolder(folder, manifest, collections = manifest.collections) {
-    const expected = new Set([_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_FILE */ .h1, ...manifest.collections.map((c) => c.file)]);
-    const extra = (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(folder)).filter((entry) => !expected.has(entry));
-    if (extra.length > 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`);
-    }
-    for (const collection of collections) {
-        const file = node_path__WEBPACK_IMPORTED_MODULE_2__.join(folder, collection.file);
-        let size;
-        try {
-            size = (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat)(file)).size;
-        }
-        catch {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`The backup is missing ${collection.file} (collection ${collection.name}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection.name}.`);
-        }
-        if (size !== collection.size) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${collection.file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The file is truncated or damaged: use another backup.`);
-        }
-        const actual = await sha256File(file);
-        if (actual !== collection.sha256) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`);
-        }
-    }
-}
-/** Backup folders directly under `root` (or `root` itself), newest first by manifest date. */
-async function listBackups(root) {
-    const candidates = [root];
-    try {
-        for (const entry of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(root, { withFileTypes: true })) {
-            if (entry.isDirectory())
-                candidates.push(node_path__WEBPACK_IMPORTED_MODULE_2__.join(root, entry.name));
-        }
-    }
-    catch (error) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`Cannot read ${root}: ${error.message}.`);
-    }
-    const listings = [];
-    for (const folder of candidates) {
-        const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(folder).catch(() => []);
-        if (!entries.includes(_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_FILE */ .h1))
-            continue;
-        try {
-            listings.push({ folder, manifest: await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .readManifest */ .WI)(folder) });
-        }
-        catch (error) {
-            listings.push({ folder, error: error.message });
-        }
-    }
-    return listings.sort((a, b) => (b.manifest?.created_at ?? '').localeCompare(a.manifest?.created_at ?? ''));
-}
-
-
-/***/ }),
-
-/***/ 8855:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   HA: () => (/* binding */ restoreReport),
-/* harmony export */   HZ: () => (/* binding */ backupReport),
-/* harmony export */   UH: () => (/* binding */ reportText)
-/* harmony export */ });
-/* unused harmony export reportMarkdown */
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6264);
+;// CONCATENATED MODULE: ./src/core/report.ts
 
 function backupReport(result, artifact) {
     const rows = result.collections.map((c) => [
         c.name,
         String(c.points),
-        (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(c.size),
+        formatBytes(c.size),
         `${c.sha256.slice(0, 12)}…`,
-        (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(c.durationMs),
+        formatDuration(c.durationMs),
     ]);
     for (const failure of result.failed)
         rows.push([failure.name, '—', '—', '—', `❌ ${failure.error}`]);
-    rows.push(['**Total**', String(result.points), (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(result.bytes), '', '']);
+    rows.push(['**Total**', String(result.points), formatBytes(result.bytes), '', '']);
     const notes = [`Manifest: \`${result.manifestPath}\``];
     if (result.manifest.encryption)
         notes.push('Snapshot files are encrypted with age (passphrase from `encryption-key`).');
     if (artifact)
-        notes.push(`Artifact: **${artifact.name}** (id ${artifact.id}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(artifact.size)})`);
+        notes.push(`Artifact: **${artifact.name}** (id ${artifact.id}, ${formatBytes(artifact.size)})`);
     else
         notes.push('Artifact: not uploaded (`artifact: false`); the backup is in the folder above.');
     if (result.failed.length > 0)
@@ -41341,8 +40885,8 @@ function restoreReport(result, source) {
         return [
             c.target === c.name ? c.name : `${c.name} → ${c.target}`,
             String(c.points),
-            (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(c.size),
-            (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(c.durationMs),
+            formatBytes(c.size),
+            formatDuration(c.durationMs),
             mark,
         ];
     });
@@ -41393,92 +40937,312 @@ function reportText(report) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/cli/commands.ts
 
-/***/ }),
 
-/***/ 9202:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   M: () => (/* binding */ tap)
-/* harmony export */ });
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7075);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_0__);
 
-/** A stream stage that lets `onChunk` see every chunk (to hash or count it), changing nothing. */
-function tap(onChunk) {
-    return new node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform({
-        transform(chunk, _encoding, callback) {
-            onChunk(chunk);
-            callback(null, chunk);
+
+
+
+
+
+
+
+
+
+
+
+
+const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
+
+Usage:
+  qdrant-snapshot backup  [--out DIR] [options]   snapshot collections into DIR/qdrant-snapshots-YYYY-MM-DD-HHMMSS/
+  qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
+  qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
+  qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
+
+Connection:
+  --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default http://localhost:6333)
+  --api-key KEY            API key (env QDRANT_API_KEY)
+  --timeout SECONDS        deadline per collection operation (default 3600)
+
+Backup:
+  --out DIR                parent folder of backups (env BACKUP_DIR; default ~/.qdrant-snapshot/backups)
+  --collections LIST       names or globs, comma separated (default *)
+  --exclude LIST           names or globs to leave out
+  --concurrency N          collections at a time (default 2)
+  --keep N                 afterwards, remove all but the newest N backup folders under --out
+                           (only folders holding a valid manifest are ever removed)
+  --keep-server-snapshots  leave the snapshots on the server after downloading them
+  --no-aliases             do not record aliases
+  --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
+
+Restore / verify:
+  --collections, --exclude select collections of the backup
+  --rename OLD=NEW,...     restore under other names
+  --if-exists fail|skip|overwrite   what to do with collections that exist (default fail: nothing is overwritten)
+  --no-verify              skip verification after restore
+  --no-aliases             do not recreate aliases
+  --allow-version-mismatch restore even when the server is more than one minor version away
+  --encryption-key KEY     key of an encrypted backup
+
+Other:
+  -h, --help               this help
+
+Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
+const FLAGS = {
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    timeout: { type: 'string' },
+    out: { type: 'string' },
+    collections: { type: 'string' },
+    exclude: { type: 'string' },
+    concurrency: { type: 'string' },
+    keep: { type: 'string' },
+    'keep-server-snapshots': { type: 'boolean' },
+    'no-aliases': { type: 'boolean' },
+    'encryption-key': { type: 'string' },
+    rename: { type: 'string' },
+    'if-exists': { type: 'string' },
+    'no-verify': { type: 'boolean' },
+    'allow-version-mismatch': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+};
+function terminalReporter() {
+    const tty = Boolean(process.stderr.isTTY);
+    let barVisible = false;
+    const clearBar = () => {
+        if (barVisible)
+            process.stderr.write('\r\x1b[K');
+        barVisible = false;
+    };
+    const reporter = {
+        info: (message) => {
+            clearBar();
+            console.error(message);
         },
+        warning: (message) => {
+            clearBar();
+            console.error(`warning: ${message}`);
+        },
+        debug: (message) => {
+            if (process.env.QDRANT_SNAPSHOT_DEBUG)
+                console.error(`debug: ${message}`);
+        },
+        group: (_title, fn) => fn(reporter),
+        progress: (collection, verb, done, total, rate) => {
+            const percent = total ? Math.floor((done / total) * 100) : undefined;
+            if (tty) {
+                const width = 24;
+                const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
+                const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+                process.stderr.write(`\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${formatBytes(done)} ${verb}, ${formatRate(rate)}`);
+                barVisible = true;
+                if (total !== undefined && done >= total)
+                    clearBar();
+            }
+            else {
+                console.error(`${collection}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)} (${percent}%)` : ''} ${verb}, ${formatRate(rate)}`);
+            }
+        },
+    };
+    return reporter;
+}
+function stamp(date = new Date()) {
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+/** A folder name not taken yet: two backups within one second must not share a folder. */
+function freshFolder(root, name) {
+    let candidate = external_node_path_.join(root, name);
+    for (let n = 2; (0,external_node_fs_namespaceObject.existsSync)(candidate); n++)
+        candidate = external_node_path_.join(root, `${name}-${n}`);
+    return candidate;
+}
+function defaultUrl() {
+    const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || 'http://localhost:6333';
+    return /^https?:\/\//.test(value) ? value : `http://${value}`;
+}
+/** The CLI reuses the action's input validation: flags become the inputs of the same name. */
+function options(mode, flags, folder) {
+    const values = {
+        mode,
+        url: flags.url ?? defaultUrl(),
+        'api-key': flags['api-key'] ?? process.env.QDRANT_API_KEY,
+        timeout: flags.timeout,
+        collections: flags.collections,
+        exclude: flags.exclude,
+        concurrency: flags.concurrency,
+        'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
+        aliases: flags['no-aliases'] ? 'false' : undefined,
+        'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
+        rename: flags.rename,
+        'if-exists': flags['if-exists'],
+        verify: flags['no-verify'] ? 'false' : undefined,
+        'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
+        path: folder,
+        artifact: 'false',
+    };
+    return parseInputs((name) => values[name] ?? '', {});
+}
+function backupsRoot(flags) {
+    return external_node_path_.resolve(flags.out ?? process.env.BACKUP_DIR ?? external_node_path_.join(external_node_os_namespaceObject.homedir(), '.qdrant-snapshot', 'backups'));
+}
+/** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
+async function resolveBackupFolder(dir, reporter) {
+    if (!dir)
+        throw new InputError('Give the backup folder: qdrant-snapshot restore DIR (see --help).');
+    const listings = await listBackups(external_node_path_.resolve(dir));
+    const own = listings.find((l) => l.folder === external_node_path_.resolve(dir));
+    if (own)
+        return own.folder;
+    const newest = listings.find((l) => l.manifest);
+    if (!newest)
+        throw new ActionError(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
+    reporter.info(`Using the newest backup under ${dir}: ${newest.folder}`);
+    return newest.folder;
+}
+function client(opts, reporter) {
+    return new QdrantClient({
+        url: opts.url,
+        apiKey: opts.apiKey,
+        timeoutMs: opts.timeoutSeconds * 1000,
+        onRetry: (message) => reporter.warning(message),
     });
 }
-
-
-/***/ }),
-
-/***/ 5538:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ verifyCollections),
-/* harmony export */   n: () => (/* binding */ describeFailures)
-/* harmony export */ });
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7975);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _pool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9537);
-
-
-
-/** The parts of a collection's config that a restore must reproduce: vectors and sparse vectors. */
-function vectorConfig(params) {
-    return { vectors: params.vectors ?? null, sparse_vectors: params.sparse_vectors ?? null };
+async function keepNewest(root, keep, reporter) {
+    const valid = (await listBackups(root)).filter((l) => l.manifest && l.folder !== root);
+    for (const old of valid.slice(keep)) {
+        await (0,promises_.rm)(old.folder, { recursive: true, force: true });
+        reporter.info(`Removed old backup ${old.folder} (--keep ${keep}).`);
+    }
 }
-/**
- * Compares the live server with the backup's expectations: exact point count, vector and sparse-vector
- * config, aliases. Never changes anything on the server.
- */
-async function verifyCollections(client, targets, concurrency) {
-    const aliasList = await client.aliases();
-    return (0,_pool_js__WEBPACK_IMPORTED_MODULE_2__/* .mapPool */ .P)(targets, concurrency, async ({ expected, target, aliases }) => {
-        const problems = [];
-        let points;
-        try {
-            points = await client.exactCount(target);
-            if (points !== expected.points) {
-                problems.push(`points: expected ${expected.points}, found ${points}`);
-            }
-            const info = await client.collectionInfo(target);
-            const want = vectorConfig(expected.config);
-            const have = vectorConfig(info.config.params);
-            if (!(0,node_util__WEBPACK_IMPORTED_MODULE_0__.isDeepStrictEqual)(want.vectors, have.vectors)) {
-                problems.push(`vectors config: expected ${JSON.stringify(want.vectors)}, found ${JSON.stringify(have.vectors)}`);
-            }
-            if (!(0,node_util__WEBPACK_IMPORTED_MODULE_0__.isDeepStrictEqual)(want.sparse_vectors, have.sparse_vectors)) {
-                problems.push(`sparse vectors config: expected ${JSON.stringify(want.sparse_vectors)}, found ${JSON.stringify(have.sparse_vectors)}`);
-            }
-            for (const alias of aliases) {
-                const found = aliasList.find((a) => a.alias_name === alias);
-                if (!found)
-                    problems.push(`alias ${alias}: missing`);
-                else if (found.collection_name !== target) {
-                    problems.push(`alias ${alias}: points at ${found.collection_name}, expected ${target}`);
-                }
-            }
+async function commandBackup(flags, reporter) {
+    const keep = flags.keep === undefined ? undefined : Number(flags.keep);
+    if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
+        throw new InputError(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
+    }
+    const root = backupsRoot(flags);
+    const opts = options('backup', flags, freshFolder(root, `qdrant-snapshots-${stamp()}`));
+    const qdrant = client(opts, reporter);
+    try {
+        const result = await runBackup(qdrant, opts, reporter);
+        console.log(reportText(backupReport(result)));
+        if (result.failed.length > 0) {
+            throw new ActionError(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
         }
-        catch (error) {
-            problems.push((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeError */ .Uc)(error));
-        }
-        return { name: target, ok: problems.length === 0, points, problems };
-    });
+        if (keep !== undefined)
+            await keepNewest(root, keep, reporter);
+        return 0;
+    }
+    finally {
+        await qdrant.close();
+    }
 }
-function describeFailures(results) {
-    return results
-        .filter((r) => !r.ok)
-        .map((r) => `${r.name}: ${r.problems.join('; ')}`)
-        .join('\n');
+async function commandRestore(dir, flags, reporter) {
+    const folder = await resolveBackupFolder(dir, reporter);
+    const opts = options('restore', flags, folder);
+    const qdrant = client(opts, reporter);
+    try {
+        const result = await runRestore(qdrant, opts, reporter);
+        console.log(reportText(restoreReport(result, folder)));
+        const failed = result.collections.filter((c) => c.outcome === 'failed' || (c.verify && !c.verify.ok));
+        if (failed.length > 0) {
+            throw new ActionError(`Restore failed or did not verify:\n${failed.map((f) => `${f.target}: ${f.error ?? f.verify?.problems.join('; ')}`).join('\n')}`);
+        }
+        return 0;
+    }
+    finally {
+        await qdrant.close();
+    }
+}
+async function commandVerify(dir, flags, reporter) {
+    const folder = await resolveBackupFolder(dir, reporter);
+    const opts = options('restore', flags, folder);
+    const manifest = await readManifest(folder);
+    const qdrant = client(opts, reporter);
+    try {
+        const names = selectNames(manifest.collections.map((c) => c.name), opts.collections, opts.exclude, 'the backup');
+        const targets = manifest.collections
+            .filter((c) => names.includes(c.name))
+            .map((c) => {
+            const target = opts.rename.get(c.name) ?? c.name;
+            return { expected: c, target, aliases: opts.aliases ? c.aliases : [] };
+        });
+        const results = await verifyCollections(qdrant, targets, opts.concurrency);
+        for (const r of results)
+            console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`);
+        if (results.some((r) => !r.ok))
+            throw new ActionError(`The server does not match the backup:\n${describeFailures(results)}`);
+        return 0;
+    }
+    finally {
+        await qdrant.close();
+    }
+}
+async function commandList(dir, flags) {
+    const root = dir ? external_node_path_.resolve(dir) : backupsRoot(flags);
+    const listings = await listBackups(root);
+    if (listings.length === 0) {
+        console.log(`No backups under ${root}.`);
+        return 0;
+    }
+    for (const listing of listings) {
+        if (!listing.manifest) {
+            console.log(`${listing.folder}\n  invalid: ${listing.error}`);
+            continue;
+        }
+        const m = listing.manifest;
+        const total = m.collections.reduce((sum, c) => sum + c.size, 0);
+        console.log(`${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${formatBytes(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`);
+        for (const c of m.collections) {
+            console.log(`    ${c.name}: ${c.points} points, ${formatBytes(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
+        }
+    }
+    return 0;
+}
+async function cli(argv) {
+    let parsed;
+    try {
+        parsed = (0,external_node_util_.parseArgs)({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
+    }
+    catch (error) {
+        console.error(`${describeError(error)}\nRun qdrant-snapshot --help for the flags.`);
+        return 2;
+    }
+    const flags = parsed.values;
+    const [command, dir, ...rest] = parsed.positionals;
+    if (flags.help || command === undefined || command === 'help') {
+        console.log(HELP);
+        return command === undefined && !flags.help ? 2 : 0;
+    }
+    if (rest.length > 0) {
+        console.error(`Unexpected argument(s): ${rest.join(' ')}. Run qdrant-snapshot --help.`);
+        return 2;
+    }
+    const reporter = terminalReporter();
+    try {
+        switch (command) {
+            case 'backup':
+                if (dir !== undefined)
+                    throw new InputError(`backup takes no folder argument; use --out ${dir}.`);
+                return await commandBackup(flags, reporter);
+            case 'restore':
+                return await commandRestore(dir, flags, reporter);
+            case 'verify':
+                return await commandVerify(dir, flags, reporter);
+            case 'list':
+                return await commandList(dir, flags);
+            default:
+                console.error(`Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`);
+                return 2;
+        }
+    }
+    catch (error) {
+        console.error(`error: ${describeError(error)}`);
+        return error instanceof InputError ? 2 : 1;
+    }
 }
 
 
@@ -41540,13 +41304,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
 /***/ 1455:
 /***/ ((module) => {
 
@@ -41572,13 +41329,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
@@ -41614,13 +41364,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite"
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 6466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
@@ -41784,18 +41527,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
-/******/ 	};
-/******/ })();
-/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -41914,6 +41645,4 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(5581);
 /******/ __webpack_exports__ = await __webpack_exports__;
-/******/ var __webpack_exports__cli = __webpack_exports__.x;
-/******/ export { __webpack_exports__cli as cli };
 /******/ 

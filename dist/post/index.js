@@ -31609,7 +31609,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 3916:
+/***/ 1915:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -31651,7 +31651,7 @@ function describeError(error) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6058);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1915);
 /* harmony import */ var _server_start_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(108);
 
 
@@ -31661,7 +31661,7 @@ try {
     await (0,_server_start_js__WEBPACK_IMPORTED_MODULE_2__/* .stopServer */ .gG)();
 }
 catch (error) {
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Stopping the Qdrant started by this action failed: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeError */ .Uc)(error)}`);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Stopping the Qdrant started by this action failed: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeError */ .Uc)(error)}`);
 }
 
 __webpack_async_result__();
@@ -31684,8 +31684,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var lib_core = __nccwpck_require__(6058);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
 var lib_io = __nccwpck_require__(8701);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(1915);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:fs"

@@ -1,4 +1,4 @@
-import { ActionError } from '../errors.js';
+import { ActionError } from '../core/errors.js';
 
 /**
  * A request to Qdrant that failed. The message carries the HTTP status, Qdrant's own error text, the

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import * as io from '@actions/io';
-import { ActionError } from '../errors.js';
-import type { Options } from '../inputs.js';
-import type { Reporter } from '../reporter.js';
+import { ActionError } from '../core/errors.js';
+import type { Options } from '../action/inputs.js';
+import type { Reporter } from '../core/reporter.js';
 import { startBinary } from './binary.js';
 import { containerLogs, removeContainer, startDocker } from './docker.js';
 import { readTail, redact } from './log.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { snapshotFileName } from '../../src/files.js';
-import { matchesAny, selectNames } from '../../src/names.js';
+import { snapshotFileName } from '../../src/backup-format/folder.js';
+import { matchesAny, selectNames } from '../../src/core/selection.js';
 
 describe('collection selection', () => {
   const available = ['articles', 'products', 'products_v2', 'tmp_scratch'];

@@ -1,5 +1,5 @@
-import { ActionError } from '../errors.js';
-import type { Repository } from '../inputs.js';
+import { ActionError } from '../core/errors.js';
+import type { Repository } from '../action/inputs.js';
 
 export interface FoundArtifact {
   runId: number;

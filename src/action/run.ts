@@ -1,16 +1,16 @@
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { runBackup } from './backup.js';
-import { ActionError, VerificationError } from './errors.js';
+import { runBackup } from '../core/backup.js';
+import { ActionError, VerificationError } from '../core/errors.js';
 import type { Options } from './inputs.js';
-import { MANIFEST_FILE } from './manifest.js';
-import { QdrantClient } from './qdrant/client.js';
-import type { Reporter } from './reporter.js';
-import { runRestore } from './restore.js';
-import { startServer } from './server/start.js';
-import { downloadBackup, uploadBackup } from './store/artifact.js';
-import { backupReport, reportMarkdown, restoreReport } from './summary.js';
-import { describeFailures } from './verify.js';
+import { MANIFEST_FILE } from '../backup-format/manifest.js';
+import { QdrantClient } from '../qdrant/client.js';
+import type { Reporter } from '../core/reporter.js';
+import { runRestore } from '../core/restore.js';
+import { startServer } from '../server/start.js';
+import { downloadBackup, uploadBackup } from '../storage/artifact.js';
+import { backupReport, reportMarkdown, restoreReport } from '../core/report.js';
+import { describeFailures } from '../core/verify.js';
 
 /** The action's work once inputs are parsed: start or connect, back up or restore, report. */
 export async function runAction(options: Options, reporter: Reporter): Promise<void> {

@@ -1,9 +1,9 @@
 import { DefaultArtifactClient } from '@actions/artifact';
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError, describeError } from '../errors.js';
-import type { Repository } from '../inputs.js';
-import type { Reporter } from '../reporter.js';
+import { ActionError, describeError } from '../core/errors.js';
+import type { Repository } from '../action/inputs.js';
+import type { Reporter } from '../core/reporter.js';
 import { findLatestArtifact } from './find-run.js';
 
 export interface UploadedArtifact {

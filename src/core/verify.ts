@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describeError } from './errors.js';
-import type { ManifestCollection } from './manifest.js';
-import { mapPool } from './pool.js';
-import type { QdrantClient } from './qdrant/client.js';
+import type { ManifestCollection } from '../backup-format/manifest.js';
+import { mapPool } from '../util/pool.js';
+import type { QdrantClient } from '../qdrant/client.js';
 
 export interface VerifyTarget {
   /** The collection as the backup knows it. */

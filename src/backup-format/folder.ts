@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ManifestError } from '../errors.js';
-import { MANIFEST_FILE, readManifest, type Manifest, type ManifestCollection } from '../manifest.js';
+import { ManifestError } from '../core/errors.js';
+import { MANIFEST_FILE, readManifest, type Manifest, type ManifestCollection } from './manifest.js';
 
 /**
  * SHA-256 of a file, read through one reused 1 MiB buffer: twice as fast as a read stream and no garbage
@@ -91,4 +91,15 @@ export async function listBackups(root: string): Promise<BackupListing[]> {
     }
   }
   return listings.sort((a, b) => (b.manifest?.created_at ?? '').localeCompare(a.manifest?.created_at ?? ''));
+}
+/**
+ * A file name for a collection's snapshot: artifact uploads refuse " : < > | * ? and some file systems
+ * refuse more, so anything outside a safe set becomes '_' and a numeric suffix keeps names unique.
+ */
+export function snapshotFileName(collection: string, taken: Set<string>, extension: string): string {
+  const base = collection.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'collection';
+  let candidate = `${base}${extension}`;
+  for (let n = 2; taken.has(candidate.toLowerCase()); n++) candidate = `${base}-${n}${extension}`;
+  taken.add(candidate.toLowerCase());
+  return candidate;
 }

@@ -1,5 +1,5 @@
 import type { BackupResult } from './backup.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration } from '../util/format.js';
 import type { RestoreResult } from './restore.js';
 
 /** One table for the job summary or the terminal: a header row, then data rows, then notes. */

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { formatBytes, formatRate } from './format.js';
-import type { Reporter } from './reporter.js';
+import { formatBytes, formatRate } from '../util/format.js';
+import type { Reporter } from '../core/reporter.js';
 
 /** The Reporter of the GitHub Action: runner log commands through @actions/core. */
 export const actionReporter: Reporter = {

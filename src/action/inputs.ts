@@ -1,8 +1,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InputError } from './errors.js';
-import { splitList } from './list-input.js';
-import { checkCollectionName } from './names.js';
+import { InputError } from '../core/errors.js';
+import { splitList } from '../core/list.js';
+import { checkCollectionName } from '../core/selection.js';
 
 export const MODES = ['backup', 'restore'] as const;
 export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;

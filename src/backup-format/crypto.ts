@@ -1,4 +1,4 @@
-import { ActionError } from './errors.js';
+import { ActionError } from '../core/errors.js';
 
 /**
  * Encryption at rest in the age format (https://age-encryption.org/v1), passphrase (scrypt) recipient:

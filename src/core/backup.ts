@@ -1,8 +1,8 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from './crypto.js';
+import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from '../backup-format/crypto.js';
 import { ActionError, describeError } from './errors.js';
-import { snapshotFileName } from './files.js';
+import { snapshotFileName } from '../backup-format/folder.js';
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -10,12 +10,12 @@ import {
   writeManifest,
   type Manifest,
   type ManifestCollection,
-} from './manifest.js';
-import { selectNames } from './names.js';
-import { mapPool } from './pool.js';
+} from '../backup-format/manifest.js';
+import { selectNames } from './selection.js';
+import { mapPool } from '../util/pool.js';
 import { progressTicker } from './progress.js';
-import { ChecksumMismatchError, type QdrantClient } from './qdrant/client.js';
-import type { AliasDescription } from './qdrant/types.js';
+import { ChecksumMismatchError, type QdrantClient } from '../qdrant/client.js';
+import type { AliasDescription } from '../qdrant/types.js';
 import type { Reporter } from './reporter.js';
 
 export interface BackupOptions {

@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ManifestError } from './errors.js';
+import { ManifestError } from '../core/errors.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'qdrant-snapshot-manifest';
