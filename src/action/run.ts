@@ -1,27 +1,30 @@
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { runBackup } from '../core/backup.js';
-import { ActionError, VerificationError } from '../core/errors.js';
-import type { Options } from './inputs.js';
+import { backupFiles } from '../backup-format/folder.js';
 import { MANIFEST_FILE } from '../backup-format/manifest.js';
-import { QdrantClient } from '../qdrant/client.js';
+import { runBackup } from '../core/backup.js';
+import { connect } from '../core/connect.js';
+import { backupFailure, restoreFailure } from '../core/outcome.js';
+import { backupReport, restoreReport } from '../core/report.js';
 import type { Reporter } from '../core/reporter.js';
 import { runRestore } from '../core/restore.js';
+import type { QdrantClient } from '../qdrant/client.js';
 import { startServer } from '../server/start.js';
-import { downloadBackup, uploadBackup } from '../storage/artifact.js';
-import { backupReport, reportMarkdown, restoreReport } from '../core/report.js';
-import { describeFailures } from '../core/verify.js';
+import { ArtifactStore } from '../storage/artifact.js';
+import type { SavedBackup } from '../storage/types.js';
+import { formatBytes } from '../util/format.js';
+import type { Options } from './inputs.js';
+import { saveServerState } from './post-state.js';
+import { writeSummary } from './summary.js';
 
-/** The action's work once inputs are parsed: start or connect, back up or restore, report. */
+/** The action's work once inputs are parsed: start or connect, back up or restore, set outputs. */
 export async function runAction(options: Options, reporter: Reporter): Promise<void> {
-  const url = options.start === 'none' ? options.url : (await startServer(options, reporter)).url;
+  const url =
+    options.start === 'none'
+      ? options.url
+      : await startServer({ ...options, kind: options.start, record: saveServerState }, reporter);
   core.setOutput('url', url);
-  const client = new QdrantClient({
-    url,
-    apiKey: options.apiKey,
-    timeoutMs: options.timeoutSeconds * 1000,
-    onRetry: (message) => reporter.warning(message),
-  });
+  const client = connect({ ...options, url }, reporter);
   try {
     if (options.mode === 'backup') await backup(client, options, reporter);
     else await restore(client, options, reporter);
@@ -36,38 +39,27 @@ async function backup(client: QdrantClient, options: Options, reporter: Reporter
   core.setOutput('manifest', result.manifestPath);
   core.setOutput('collections', JSON.stringify(result.collections.map((c) => c.name)));
   core.setOutput('points', String(result.points));
-  let artifact;
+  let saved: SavedBackup | undefined;
   if (options.artifact) {
-    artifact = await uploadBackup(result.path, [MANIFEST_FILE, ...result.collections.map((c) => c.file)], {
-      name: options.artifactName,
-      retentionDays: options.retentionDays,
-      compressionLevel: options.compressionLevel,
-    });
-    core.setOutput('artifact-id', String(artifact.id));
-    reporter.info(`Uploaded artifact '${artifact.name}' (id ${artifact.id}, ${artifact.size} bytes).`);
-  }
-  await core.summary.addRaw(reportMarkdown(backupReport(result, artifact))).write();
-  if (result.failed.length > 0) {
-    throw new ActionError(
-      `The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}. The other ${result.collections.length} collection(s) were saved${artifact ? ' and uploaded' : ''} with "complete": false.`,
+    const store = new ArtifactStore(options);
+    saved = await store.save(
+      { folder: result.path, files: backupFiles(result.manifest) },
+      options.artifactName,
     );
+    core.setOutput('artifact-id', saved.id);
+    reporter.info(`Uploaded artifact '${saved.name}' (id ${saved.id}, ${saved.size} bytes).`);
   }
+  const stored = saved
+    ? `Artifact: **${saved.name}** (id ${saved.id}, ${formatBytes(saved.size)})`
+    : 'Artifact: not uploaded (`artifact: false`); the backup is in the folder above.';
+  await writeSummary(backupReport(result, [stored]));
+  const failure = backupFailure(result, saved ? 'uploaded' : undefined);
+  if (failure) throw failure;
 }
 
 async function restore(client: QdrantClient, options: Options, reporter: Reporter): Promise<void> {
   const folder = options.artifact
-    ? await downloadBackup(
-        {
-          name: options.artifactName,
-          runId: options.runId,
-          workflow: options.workflow,
-          branch: options.branch,
-          repository: options.repository,
-          githubToken: options.githubToken,
-        },
-        options.path,
-        reporter,
-      )
+    ? await new ArtifactStore().fetch({ ...options, name: options.artifactName }, options.path, reporter)
     : options.path;
   core.setOutput('path', folder);
   core.setOutput('manifest', path.join(folder, MANIFEST_FILE));
@@ -81,15 +73,7 @@ async function restore(client: QdrantClient, options: Options, reporter: Reporte
   core.setOutput('points', String(result.points));
   core.setOutput('verified', String(result.verified));
   const source = options.artifact ? `artifact '${options.artifactName}'` : folder;
-  await core.summary.addRaw(reportMarkdown(restoreReport(result, source))).write();
-  const failed = result.collections.filter((c) => c.outcome === 'failed');
-  if (failed.length > 0) {
-    throw new ActionError(`Restore failed for ${failed.map((f) => `${f.target}: ${f.error}`).join('; ')}`);
-  }
-  const mismatches = result.collections.filter((c) => c.verify && !c.verify.ok);
-  if (mismatches.length > 0) {
-    throw new VerificationError(
-      `Verification failed; the restored collections do not match the backup (they are kept for inspection):\n${describeFailures(mismatches.map((m) => m.verify!))}`,
-    );
-  }
+  await writeSummary(restoreReport(result, source));
+  const failure = restoreFailure(result);
+  if (failure) throw failure;
 }

@@ -1,277 +1,89 @@
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBackup } from '../core/backup.js';
-import { ActionError, InputError, describeError } from '../core/errors.js';
-import { formatBytes, formatRate } from '../util/format.js';
-import { parseInputs, type Options } from '../action/inputs.js';
+import { listBackups, newBackupFolder, pruneBackups, resolveBackupFolder } from '../backup-format/folder.js';
 import { readManifest } from '../backup-format/manifest.js';
-import { QdrantClient } from '../qdrant/client.js';
+import { runBackup } from '../core/backup.js';
+import { connect } from '../core/connect.js';
+import { ActionError, InputError, describeError } from '../core/errors.js';
+import { backupFailure, restoreFailure } from '../core/outcome.js';
+import { backupReport, restoreReport } from '../core/report.js';
 import type { Reporter } from '../core/reporter.js';
 import { runRestore } from '../core/restore.js';
-import { listBackups } from '../backup-format/folder.js';
-import { selectNames } from '../core/selection.js';
-import { backupReport, reportText, restoreReport } from '../core/report.js';
+import { selectTargets } from '../core/selection.js';
 import { describeFailures, verifyCollections } from '../core/verify.js';
-
-const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
-
-Usage:
-  qdrant-snapshot backup  [--out DIR] [options]   snapshot collections into DIR/qdrant-snapshots-YYYY-MM-DD-HHMMSS/
-  qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
-  qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
-  qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
-
-Connection:
-  --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default http://localhost:6333)
-  --api-key KEY            API key (env QDRANT_API_KEY)
-  --timeout SECONDS        deadline per collection operation (default 3600)
-
-Backup:
-  --out DIR                parent folder of backups (env BACKUP_DIR; default ~/.qdrant-snapshot/backups)
-  --collections LIST       names or globs, comma separated (default *)
-  --exclude LIST           names or globs to leave out
-  --concurrency N          collections at a time (default 2)
-  --keep N                 afterwards, remove all but the newest N backup folders under --out
-                           (only folders holding a valid manifest are ever removed)
-  --keep-server-snapshots  leave the snapshots on the server after downloading them
-  --no-aliases             do not record aliases
-  --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
-
-Restore / verify:
-  --collections, --exclude select collections of the backup
-  --rename OLD=NEW,...     restore under other names
-  --if-exists fail|skip|overwrite   what to do with collections that exist (default fail: nothing is overwritten)
-  --no-verify              skip verification after restore
-  --no-aliases             do not recreate aliases
-  --allow-version-mismatch restore even when the server is more than one minor version away
-  --encryption-key KEY     key of an encrypted backup
-
-Other:
-  -h, --help               this help
-
-Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
-
-const FLAGS = {
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-  timeout: { type: 'string' },
-  out: { type: 'string' },
-  collections: { type: 'string' },
-  exclude: { type: 'string' },
-  concurrency: { type: 'string' },
-  keep: { type: 'string' },
-  'keep-server-snapshots': { type: 'boolean' },
-  'no-aliases': { type: 'boolean' },
-  'encryption-key': { type: 'string' },
-  rename: { type: 'string' },
-  'if-exists': { type: 'string' },
-  'no-verify': { type: 'boolean' },
-  'allow-version-mismatch': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
-
-function terminalReporter(): Reporter {
-  const tty = Boolean(process.stderr.isTTY);
-  let barVisible = false;
-  const clearBar = () => {
-    if (barVisible) process.stderr.write('\r\x1b[K');
-    barVisible = false;
-  };
-  const reporter: Reporter = {
-    info: (message) => {
-      clearBar();
-      console.error(message);
-    },
-    warning: (message) => {
-      clearBar();
-      console.error(`warning: ${message}`);
-    },
-    debug: (message) => {
-      if (process.env.QDRANT_SNAPSHOT_DEBUG) console.error(`debug: ${message}`);
-    },
-    group: (_title, fn) => fn(reporter),
-    progress: (collection, verb, done, total, rate) => {
-      const percent = total ? Math.floor((done / total) * 100) : undefined;
-      if (tty) {
-        const width = 24;
-        const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
-        const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-        process.stderr.write(
-          `\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${formatBytes(done)} ${verb}, ${formatRate(rate)}`,
-        );
-        barVisible = true;
-        if (total !== undefined && done >= total) clearBar();
-      } else {
-        console.error(
-          `${collection}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)} (${percent}%)` : ''} ${verb}, ${formatRate(rate)}`,
-        );
-      }
-    },
-  };
-  return reporter;
-}
-
-function stamp(date = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
-}
-
-/** A folder name not taken yet: two backups within one second must not share a folder. */
-function freshFolder(root: string, name: string): string {
-  let candidate = path.join(root, name);
-  for (let n = 2; existsSync(candidate); n++) candidate = path.join(root, `${name}-${n}`);
-  return candidate;
-}
-
-function defaultUrl(): string {
-  const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || 'http://localhost:6333';
-  return /^https?:\/\//.test(value) ? value : `http://${value}`;
-}
-
-/** The CLI reuses the action's input validation: flags become the inputs of the same name. */
-function options(mode: 'backup' | 'restore', flags: Flags, folder: string): Options {
-  const values: Record<string, string | undefined> = {
-    mode,
-    url: flags.url ?? defaultUrl(),
-    'api-key': flags['api-key'] ?? process.env.QDRANT_API_KEY,
-    timeout: flags.timeout,
-    collections: flags.collections,
-    exclude: flags.exclude,
-    concurrency: flags.concurrency,
-    'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
-    aliases: flags['no-aliases'] ? 'false' : undefined,
-    'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
-    rename: flags.rename,
-    'if-exists': flags['if-exists'],
-    verify: flags['no-verify'] ? 'false' : undefined,
-    'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
-    path: folder,
-    artifact: 'false',
-  };
-  return parseInputs((name) => values[name] ?? '', {});
-}
-
-function backupsRoot(flags: Flags): string {
-  return path.resolve(
-    flags.out ?? process.env.BACKUP_DIR ?? path.join(os.homedir(), '.qdrant-snapshot', 'backups'),
-  );
-}
+import { formatBytes } from '../util/format.js';
+import { FLAGS, HELP, backupsRoot, keepFlag, settingsFromFlags, type Flags } from './options.js';
+import { reportText } from './report.js';
+import { terminalReporter } from './reporter.js';
+import { CLI_WORDING } from './wording.js';
 
 /** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
-async function resolveBackupFolder(dir: string | undefined, reporter: Reporter): Promise<string> {
-  if (!dir) throw new InputError('Give the backup folder: qdrant-snapshot restore DIR (see --help).');
-  const listings = await listBackups(path.resolve(dir));
-  const own = listings.find((l) => l.folder === path.resolve(dir));
-  if (own) return own.folder;
-  const newest = listings.find((l) => l.manifest);
-  if (!newest) throw new ActionError(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
-  reporter.info(`Using the newest backup under ${dir}: ${newest.folder}`);
-  return newest.folder;
+async function backupFolder(dir: string | undefined, command: string, reporter: Reporter): Promise<string> {
+  if (!dir) throw new InputError(`Give the backup folder: qdrant-snapshot ${command} DIR (see --help).`);
+  const { folder, newest } = await resolveBackupFolder(dir);
+  if (newest) reporter.info(`Using the newest backup under ${dir}: ${folder}`);
+  return folder;
 }
 
-function client(opts: Options, reporter: Reporter): QdrantClient {
-  return new QdrantClient({
-    url: opts.url,
-    apiKey: opts.apiKey,
-    timeoutMs: opts.timeoutSeconds * 1000,
-    onRetry: (message) => reporter.warning(message),
-  });
-}
-
-async function keepNewest(root: string, keep: number, reporter: Reporter): Promise<void> {
-  const valid = (await listBackups(root)).filter((l) => l.manifest && l.folder !== root);
-  for (const old of valid.slice(keep)) {
-    await rm(old.folder, { recursive: true, force: true });
-    reporter.info(`Removed old backup ${old.folder} (--keep ${keep}).`);
-  }
-}
-
-async function commandBackup(flags: Flags, reporter: Reporter): Promise<number> {
-  const keep = flags.keep === undefined ? undefined : Number(flags.keep);
-  if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
-    throw new InputError(
-      `--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`,
-    );
-  }
+async function commandBackup(flags: Flags, reporter: Reporter): Promise<void> {
+  const keep = keepFlag(flags);
+  const settings = settingsFromFlags('backup', flags);
   const root = backupsRoot(flags);
-  const opts = options('backup', flags, freshFolder(root, `qdrant-snapshots-${stamp()}`));
-  const qdrant = client(opts, reporter);
+  const qdrant = connect(settings, reporter);
   try {
-    const result = await runBackup(qdrant, opts, reporter);
+    const result = await runBackup(qdrant, { ...settings, path: newBackupFolder(root) }, reporter);
     console.log(reportText(backupReport(result)));
-    if (result.failed.length > 0) {
-      throw new ActionError(
-        `The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
-      );
-    }
-    if (keep !== undefined) await keepNewest(root, keep, reporter);
-    return 0;
+    const failure = backupFailure(result);
+    if (failure) throw failure;
   } finally {
     await qdrant.close();
   }
+  if (keep === undefined) return;
+  for (const removed of await pruneBackups(root, keep)) {
+    reporter.info(`Removed old backup ${removed} (--keep ${keep}).`);
+  }
 }
 
-async function commandRestore(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<number> {
-  const folder = await resolveBackupFolder(dir, reporter);
-  const opts = options('restore', flags, folder);
-  const qdrant = client(opts, reporter);
+async function commandRestore(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<void> {
+  const folder = await backupFolder(dir, 'restore', reporter);
+  const settings = settingsFromFlags('restore', flags);
+  const qdrant = connect(settings, reporter);
   try {
-    const result = await runRestore(qdrant, opts, reporter);
+    const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
     console.log(reportText(restoreReport(result, folder)));
-    const failed = result.collections.filter((c) => c.outcome === 'failed' || (c.verify && !c.verify.ok));
-    if (failed.length > 0) {
-      throw new ActionError(
-        `Restore failed or did not verify:\n${failed.map((f) => `${f.target}: ${f.error ?? f.verify?.problems.join('; ')}`).join('\n')}`,
-      );
-    }
-    return 0;
+    const failure = restoreFailure(result);
+    if (failure) throw failure;
   } finally {
     await qdrant.close();
   }
 }
 
-async function commandVerify(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<number> {
-  const folder = await resolveBackupFolder(dir, reporter);
-  const opts = options('restore', flags, folder);
-  const manifest = await readManifest(folder);
-  const qdrant = client(opts, reporter);
+async function commandVerify(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<void> {
+  const folder = await backupFolder(dir, 'verify', reporter);
+  const settings = settingsFromFlags('restore', flags);
+  const targets = selectTargets((await readManifest(folder)).collections, settings);
+  const qdrant = connect(settings, reporter);
   try {
-    const names = selectNames(
-      manifest.collections.map((c) => c.name),
-      opts.collections,
-      opts.exclude,
-      'the backup',
-    );
-    const targets = manifest.collections
-      .filter((c) => names.includes(c.name))
-      .map((c) => {
-        const target = opts.rename.get(c.name) ?? c.name;
-        return { expected: c, target, aliases: opts.aliases ? c.aliases : [] };
-      });
-    const results = await verifyCollections(qdrant, targets, opts.concurrency);
-    for (const r of results)
+    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter);
+    for (const r of results) {
       console.log(
         `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`,
       );
-    if (results.some((r) => !r.ok))
+    }
+    if (results.some((r) => !r.ok)) {
       throw new ActionError(`The server does not match the backup:\n${describeFailures(results)}`);
-    return 0;
+    }
   } finally {
     await qdrant.close();
   }
 }
 
-async function commandList(dir: string | undefined, flags: Flags): Promise<number> {
+async function commandList(dir: string | undefined, flags: Flags): Promise<void> {
   const root = dir ? path.resolve(dir) : backupsRoot(flags);
   const listings = await listBackups(root);
   if (listings.length === 0) {
     console.log(`No backups under ${root}.`);
-    return 0;
+    return;
   }
   for (const listing of listings) {
     if (!listing.manifest) {
@@ -289,9 +101,9 @@ async function commandList(dir: string | undefined, flags: Flags): Promise<numbe
       );
     }
   }
-  return 0;
 }
 
+/** Runs the CLI; returns the exit status (0 success, 1 failure, 2 wrong usage). */
 export async function cli(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -315,13 +127,17 @@ export async function cli(argv: string[]): Promise<number> {
     switch (command) {
       case 'backup':
         if (dir !== undefined) throw new InputError(`backup takes no folder argument; use --out ${dir}.`);
-        return await commandBackup(flags, reporter);
+        await commandBackup(flags, reporter);
+        return 0;
       case 'restore':
-        return await commandRestore(dir, flags, reporter);
+        await commandRestore(dir, flags, reporter);
+        return 0;
       case 'verify':
-        return await commandVerify(dir, flags, reporter);
+        await commandVerify(dir, flags, reporter);
+        return 0;
       case 'list':
-        return await commandList(dir, flags);
+        await commandList(dir, flags);
+        return 0;
       default:
         console.error(
           `Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`,
@@ -329,7 +145,7 @@ export async function cli(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
-    console.error(`error: ${describeError(error)}`);
+    console.error(`error: ${describeError(error, CLI_WORDING)}`);
     return error instanceof InputError ? 2 : 1;
   }
 }

@@ -1,33 +1,25 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { decryptStream } from '../backup-format/crypto.js';
-import { ActionError, InputError, ManifestError, describeError } from './errors.js';
-import type { IfExists } from '../action/inputs.js';
-import type { Manifest, ManifestCollection } from '../backup-format/manifest.js';
-import { readManifest } from '../backup-format/manifest.js';
-import { selectNames } from './selection.js';
-import { mapPool } from '../util/pool.js';
-import { uploadedSnapshotName, type QdrantClient } from '../qdrant/client.js';
-import type { AliasDescription, AliasOperation } from '../qdrant/types.js';
-import type { Reporter } from './reporter.js';
+import { plaintextFiles } from '../backup-format/crypto.js';
 import { validateBackupFolder } from '../backup-format/folder.js';
-import { tap } from '../util/tap.js';
-import { checkVersionCompatible } from './version.js';
+import { readManifest, type Manifest } from '../backup-format/manifest.js';
+import type { QdrantClient } from '../qdrant/client.js';
+import { mapPool } from '../util/pool.js';
+import { restoreAliases } from './aliases.js';
+import { describeError } from './errors.js';
+import type { Reporter } from './reporter.js';
+import { planRestore, type Planned } from './restore-plan.js';
+import { selectTargets, type BackupSelection, type Target } from './selection.js';
+import type { IfExists } from './settings.js';
 import { verifyCollections, type VerifyResult } from './verify.js';
+import { render, say, settingValue } from './wording.js';
 
-export interface RestoreOptions {
+export interface RestoreOptions extends BackupSelection {
   path: string;
-  collections: string[];
-  exclude: string[];
-  rename: Map<string, string>;
   ifExists: IfExists;
   verify: boolean;
   concurrency: number;
-  aliases: boolean;
   allowVersionMismatch: boolean;
   encryptionKey?: string;
   /** Where decrypted copies are kept while uploading; defaults to the OS temp folder. */
@@ -56,144 +48,34 @@ export interface RestoreResult {
   points: number;
 }
 
-interface Planned {
-  entry: ManifestCollection;
-  target: string;
-  exists: boolean;
-  /** The collection that the target name reaches as an alias: Qdrant resolves an upload there. */
-  aliasOf?: string;
-}
-
-/** Restores the backup at `options.path` into the server, then verifies it against the manifest. */
+/**
+ * Restores the backup at `options.path` into the server, then verifies it against the manifest: check the
+ * backup, plan against the server, restore each collection, recreate aliases, verify.
+ */
 export async function runRestore(
   client: QdrantClient,
   options: RestoreOptions,
   reporter: Reporter,
 ): Promise<RestoreResult> {
-  // Everything about the backup is checked before the first request to the server.
-  const manifest = await readManifest(options.path);
-  if (!manifest.complete) {
-    reporter.warning(
-      `This backup is incomplete: ${manifest.failed.map((f) => `${f.name} (${f.error})`).join(', ') || 'some collections failed'}. The others are restored.`,
-    );
-  }
-  const names = selectNames(
-    manifest.collections.map((c) => c.name),
-    options.collections,
-    options.exclude,
-    'the backup',
-  );
-  if (names.length === 0) {
-    throw new InputError(
-      `No collection of the backup matches collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; the backup has: ${manifest.collections.map((c) => c.name).join(', ') || 'none'}.`,
-    );
-  }
-  for (const from of options.rename.keys()) {
-    if (!names.includes(from)) {
-      throw new InputError(
-        `Input 'rename' renames ${JSON.stringify(from)}, which is not among the collections being restored (${names.join(', ')}).`,
-      );
-    }
-  }
-  const selected = manifest.collections.filter((c) => names.includes(c.name));
-  await validateBackupFolder(options.path, manifest, selected);
-  reporter.info(
-    `Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`,
-  );
-
-  let tempDir: string | undefined;
-  if (manifest.encryption) {
-    const tempRoot = options.tempDir ?? os.tmpdir();
-    await mkdir(tempRoot, { recursive: true });
-    tempDir = await mkdtemp(path.join(tempRoot, 'qdrant-snapshot-'));
-  }
+  const { manifest, targets } = await checkBackup(options, reporter);
+  const tempDir = manifest.encryption ? await makeTempDir(options.tempDir) : undefined;
   try {
-    const files = await plaintextFiles(manifest, selected, options, tempDir);
-
-    const { version } = await client.version();
-    checkVersionCompatible(
-      manifest.qdrant_version,
-      version,
-      client.url,
-      options.allowVersionMismatch,
-      reporter,
+    const files = await plaintextFiles(
+      options.path,
+      targets.map((t) => t.entry),
+      tempDir ? { key: options.encryptionKey, tempDir } : undefined,
     );
-    const existing = new Set(await client.listCollections());
-    const serverAliases = await client.aliases();
-    const plan: Planned[] = selected.map((entry) => {
-      const target = options.rename.get(entry.name) ?? entry.name;
-      const aliasOf = serverAliases.find((a) => a.alias_name === target)?.collection_name;
-      return { entry, target, exists: existing.has(target) || aliasOf !== undefined, aliasOf };
-    });
-    checkConflicts(plan, serverAliases, options, client.url);
-
-    const outcomes = await mapPool(
-      plan,
-      options.concurrency,
-      async ({ entry, target, exists, aliasOf }): Promise<CollectionRestore> => {
-        const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
-        if (exists && options.ifExists === 'skip') {
-          reporter.info(
-            `${aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`}; skipped (if-exists: skip).`,
-          );
-          return { ...base, outcome: 'skipped', durationMs: 0 };
-        }
-        const started = Date.now();
-        try {
-          await reporter.group(
-            `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
-            async (scoped) => {
-              scoped.info(
-                `Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`,
-              );
-              await client.uploadSnapshot(target, files.get(entry.name)!, {
-                checksum: entry.snapshot_sha256,
-                priority: 'snapshot',
-              });
-              // Qdrant keeps the uploaded file among the collection's snapshots (named after the multipart
-              // file name): remove it so a restore leaves nothing behind on the server.
-              await client.deleteSnapshot(target, uploadedSnapshotName(target)).catch(() => {});
-            },
-          );
-          return { ...base, outcome: 'restored', durationMs: Date.now() - started };
-        } catch (error) {
-          reporter.warning(`Collection ${target} was not restored: ${describeError(error)}`);
-          return {
-            ...base,
-            outcome: 'failed',
-            durationMs: Date.now() - started,
-            error: describeError(error),
-          };
-        }
-      },
+    const plan = await planRestore(client, manifest, targets, options, reporter);
+    const outcomes = await mapPool(plan.collections, options.concurrency, (planned) =>
+      restoreCollection(client, planned, files.get(planned.entry.name)!, options.ifExists, reporter),
     );
-
-    const restored = outcomes.filter((o) => o.outcome === 'restored');
-    if (options.aliases)
-      await restoreAliases(client, plan, restored, serverAliases, options.ifExists, reporter);
-
-    let verified = false;
-    if (options.verify && restored.length > 0) {
-      const results = await verifyCollections(
-        client,
-        plan
-          .filter((p) => restored.some((r) => r.target === p.target))
-          .map((p) => ({
-            expected: p.entry,
-            target: p.target,
-            aliases: options.aliases ? p.entry.aliases : [],
-          })),
-        options.concurrency,
-      );
-      for (const result of results) {
-        const outcome = outcomes.find((o) => o.target === result.name)!;
-        outcome.verify = result;
-        if (result.points !== undefined) outcome.points = result.points;
-      }
-      verified = results.every((r) => r.ok);
-    }
+    const restored = plan.collections.filter((p) =>
+      outcomes.some((o) => o.target === p.target && o.outcome === 'restored'),
+    );
+    await restoreAliases(client, restored, plan.serverAliases, options.ifExists, reporter);
+    const verified = options.verify && (await verifyRestored(client, restored, outcomes, options, reporter));
     return {
-      qdrantVersion: version,
+      qdrantVersion: plan.qdrantVersion,
       manifest,
       collections: outcomes,
       verified,
@@ -204,112 +86,87 @@ export async function runRestore(
   }
 }
 
-/**
- * The files to upload: the backup's own, or decrypted copies checked against the snapshot's SHA-256.
- * A missing or wrong key fails here, before the server is touched.
- */
-async function plaintextFiles(
-  manifest: Manifest,
-  selected: ManifestCollection[],
+/** Everything about the backup is checked before the first request to the server. */
+async function checkBackup(
   options: RestoreOptions,
-  tempDir: string | undefined,
-): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  if (!manifest.encryption) {
-    for (const entry of selected) files.set(entry.name, path.join(options.path, entry.file));
-    return files;
-  }
-  if (!options.encryptionKey) {
-    throw new ManifestError(
-      "This backup is encrypted (age); give the key it was made with in 'encryption-key' (for example ${{ secrets.QDRANT_BACKUP_KEY }}).",
+  reporter: Reporter,
+): Promise<{ manifest: Manifest; targets: Target[] }> {
+  const manifest = await readManifest(options.path);
+  if (!manifest.complete) {
+    reporter.warning(
+      `This backup is incomplete: ${manifest.failed.map((f) => `${f.name} (${f.error})`).join(', ') || 'some collections failed'}. The others are restored.`,
     );
   }
-  for (const entry of selected) {
-    const plain = path.join(tempDir!, `${entry.file}.plain`);
-    const hash = createHash('sha256');
-    await pipeline(
-      createReadStream(path.join(options.path, entry.file)),
-      decryptStream(options.encryptionKey, entry.file),
-      tap((chunk) => hash.update(chunk)),
-      createWriteStream(plain),
-    );
-    const actual = hash.digest('hex');
-    if (actual !== entry.snapshot_sha256) {
-      throw new ManifestError(
-        `${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`,
-      );
-    }
-    files.set(entry.name, plain);
-  }
-  return files;
+  const targets = selectTargets(manifest.collections, options);
+  await validateBackupFolder(
+    options.path,
+    manifest,
+    targets.map((t) => t.entry),
+  );
+  reporter.info(
+    `Backup validated: ${targets.length} collection(s), sizes and SHA-256 checksums match the manifest.`,
+  );
+  return { manifest, targets };
 }
 
-function checkConflicts(
-  plan: Planned[],
-  serverAliases: AliasDescription[],
-  options: RestoreOptions,
-  url: string,
-): void {
-  // An alias name would lead the upload into the collection it points at: never a collection of the
-  // backup's name, so not even 'overwrite' may write there.
-  const aliased = plan.filter((p) => p.aliasOf !== undefined);
-  if (options.ifExists === 'overwrite' && aliased.length > 0) {
-    throw new ActionError(
-      `Nothing was restored: ${aliased.map((p) => `${p.target} is an alias of collection ${p.aliasOf}`).join(', ')} at ${url}; a restore there would replace ${aliased.length === 1 ? 'that collection' : 'those collections'}, which if-exists: overwrite never does. Delete the alias first, or restore under other names with 'rename'.`,
-    );
-  }
-  if (options.ifExists !== 'fail') return;
-  const clashes = plan
-    .filter((p) => p.exists)
-    .map((p) => (p.aliasOf ? `alias ${p.target} (of collection ${p.aliasOf})` : `collection ${p.target}`));
-  const aliasClashes = options.aliases
-    ? plan.flatMap((p) =>
-        p.entry.aliases
-          .map((alias) => ({
-            alias,
-            current: serverAliases.find((a) => a.alias_name === alias),
-            target: p.target,
-          }))
-          .filter(({ current, target }) => current && current.collection_name !== target)
-          .map(({ alias, current }) => `alias ${alias} (points at ${current!.collection_name})`),
-      )
-    : [];
-  if (clashes.length + aliasClashes.length > 0) {
-    throw new ActionError(
-      `Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and if-exists: fail keeps them untouched. Set 'if-exists' to skip (keep them) or overwrite (replace them), or restore under other names with 'rename'.`,
-    );
-  }
+async function makeTempDir(root = os.tmpdir()): Promise<string> {
+  await mkdir(root, { recursive: true });
+  return mkdtemp(path.join(root, 'qdrant-snapshot-'));
 }
 
-async function restoreAliases(
+/** Uploads one collection's snapshot (or skips it); a failure is recorded, never thrown. */
+async function restoreCollection(
   client: QdrantClient,
-  plan: Planned[],
-  restored: CollectionRestore[],
-  serverAliases: AliasDescription[],
+  { entry, target, exists, aliasOf }: Planned,
+  file: string,
   ifExists: IfExists,
   reporter: Reporter,
-): Promise<void> {
-  const actions: AliasOperation[] = [];
-  for (const { entry, target } of plan) {
-    if (!restored.some((r) => r.target === target)) continue;
-    for (const alias of entry.aliases) {
-      const current = serverAliases.find((a) => a.alias_name === alias);
-      if (current?.collection_name === target) continue;
-      if (current && ifExists !== 'overwrite') {
-        reporter.warning(
-          `Alias ${alias} already points at ${current.collection_name}; kept (if-exists: ${ifExists}).`,
-        );
-        continue;
-      }
-      if (current) actions.push({ delete_alias: { alias_name: alias } });
-      actions.push({ create_alias: { collection_name: target, alias_name: alias } });
-    }
+): Promise<CollectionRestore> {
+  const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
+  const words = (message: ReturnType<typeof say>) => render(message, reporter.wording);
+  if (exists && ifExists === 'skip') {
+    const what = aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`;
+    reporter.info(words(say`${what}; skipped (${settingValue('if-exists', 'skip')}).`));
+    return { ...base, outcome: 'skipped', durationMs: 0 };
   }
-  if (actions.length === 0) return;
+  const started = Date.now();
   try {
-    await client.updateAliases(actions);
-    reporter.info(`Aliases restored: ${actions.filter((a) => 'create_alias' in a).length}.`);
+    await reporter.group(
+      `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
+      async (scoped) => {
+        const replacing = exists
+          ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')})`
+          : [];
+        scoped.info(
+          words(
+            say`Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${replacing}.`,
+          ),
+        );
+        await client.uploadSnapshot(target, file, { checksum: entry.snapshot_sha256, priority: 'snapshot' });
+      },
+    );
+    return { ...base, outcome: 'restored', durationMs: Date.now() - started };
   } catch (error) {
-    reporter.warning(`Aliases were not restored: ${describeError(error)}`);
+    const message = describeError(error, reporter.wording);
+    reporter.warning(`Collection ${target} was not restored: ${message}`);
+    return { ...base, outcome: 'failed', durationMs: Date.now() - started, error: message };
   }
+}
+
+/** Verifies the restored collections, recording each result (and the exact count found) on its outcome. */
+async function verifyRestored(
+  client: QdrantClient,
+  restored: Target[],
+  outcomes: CollectionRestore[],
+  options: RestoreOptions,
+  reporter: Reporter,
+): Promise<boolean> {
+  if (restored.length === 0) return false;
+  const results = await verifyCollections(client, restored, options.concurrency, reporter);
+  for (const result of results) {
+    const outcome = outcomes.find((o) => o.target === result.name)!;
+    outcome.verify = result;
+    if (result.points !== undefined) outcome.points = result.points;
+  }
+  return results.every((r) => r.ok);
 }

@@ -27,7 +27,6 @@ export async function withRetry<T>(
   hooks: {
     onRetry?: (error: QdrantError, attempt: number, delayMs: number) => void;
     beforeRetry?: () => Promise<void>;
-    signal?: AbortSignal;
   } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -35,12 +34,9 @@ export async function withRetry<T>(
       return await operation(attempt);
     } catch (error) {
       if (!(error instanceof QdrantError) || !error.retryable || attempt >= policy.attempts) throw error;
-      if (hooks.signal?.aborted) throw error;
       const delayMs = backoffDelay(policy, attempt, error.details.retryAfterMs);
       hooks.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, undefined, { signal: hooks.signal }).catch(() => {
-        throw error;
-      });
+      await sleep(delayMs);
       await hooks.beforeRetry?.();
     }
   }
