@@ -25,7 +25,6 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   hooks: {
     onRetry?: (error: QdrantError, attempt: number, delayMs: number) => void;
-    signal?: AbortSignal;
   } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -33,12 +32,9 @@ export async function withRetry<T>(
       return await operation(attempt);
     } catch (error) {
       if (!(error instanceof QdrantError) || !error.retryable || attempt >= policy.attempts) throw error;
-      if (hooks.signal?.aborted) throw error;
       const delayMs = backoffDelay(policy, attempt, error.details.retryAfterMs);
       hooks.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, undefined, { signal: hooks.signal }).catch(() => {
-        throw error;
-      });
+      await sleep(delayMs);
     }
   }
 }
