@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactService } from '../artifact-service/index.js';
 import { runAction } from '../helpers/run-action.js';
 import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
-import { REAL_QDRANT, seedCollections, startTarget, type Target } from '../helpers/target.js';
+import { REAL_QDRANT, SHARED_QDRANT, seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -96,18 +96,23 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(run.summary).toMatch(/Qdrant \d+\.\d+\.\d+/);
   });
 
-  it.skipIf(REAL_QDRANT)('stores what the server served, byte for byte (keep-server-snapshots)', async () => {
-    const run = await backup({ 'keep-server-snapshots': 'true', artifact: 'false' });
-    expect(run.code).toBe(0);
-    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
-    for (const c of manifest.collections) {
-      const [served] = target.emulator!.snapshotFiles(c.name);
-      expect(served).toBeDefined();
-      const onServer = await readFile(path.join(target.emulator!.snapshotsDir, c.name, served!));
-      expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.file)))).toBe(true);
-    }
-    expect(artifacts.artifacts()).toEqual([]);
-  });
+  // Reads the server's snapshot folder: an emulator or a node started here, not a shared server.
+  it.skipIf(SHARED_QDRANT)(
+    'stores what the server served, byte for byte (keep-server-snapshots)',
+    async () => {
+      const run = await backup({ 'keep-server-snapshots': 'true', artifact: 'false' });
+      expect(run.code).toBe(0);
+      const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+      const snapshotsDir = target.emulator?.snapshotsDir ?? target.node!.snapshotsDir;
+      for (const c of manifest.collections) {
+        const [served] = target.snapshotFiles!(c.name);
+        expect(served).toBeDefined();
+        const onServer = await readFile(path.join(snapshotsDir, c.name, served!));
+        expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.file)))).toBe(true);
+      }
+      expect(artifacts.artifacts()).toEqual([]);
+    },
+  );
 
   it('applies collections and exclude globs', async () => {
     const run = await backup({
@@ -132,7 +137,7 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(artifacts.artifacts()).toEqual([]);
   });
 
-  it.skipIf(REAL_QDRANT)('fails with "No collections found" on an empty server', async () => {
+  it.skipIf(SHARED_QDRANT)('fails with "No collections found" on an empty server', async () => {
     const empty = await startTarget();
     try {
       const run = await runAction(

@@ -10,7 +10,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactService } from '../artifact-service/index.js';
 import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
 import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
-import { REAL_QDRANT, allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
+import {
+  REAL_QDRANT,
+  SHARED_QDRANT,
+  allPoints,
+  seedCollections,
+  startTarget,
+  watchChanges,
+  type Target,
+} from '../helpers/target.js';
 
 const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const KEY = 'enc-Passphrase-7f3a9c1e5b2d4f60';
@@ -76,33 +84,32 @@ describe('encryption at rest (age, passphrase)', () => {
     expect(await allPoints(target, seeded.names.hybrid)).toEqual(before);
   });
 
-  it.skipIf(REAL_QDRANT)(
-    'fails before touching the server with a wrong or a missing key, saying which',
-    async () => {
-      const dir = await folder();
-      expect((await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY })).code).toBe(
-        0,
-      );
-      const start = target.emulator!.requests.length;
-      const wrong = await act({
-        mode: 'restore',
-        artifact: 'false',
-        path: dir,
-        'encryption-key': 'not-the-right-passphrase',
-      });
-      expect(wrong.code).toBe(1);
-      expect(wrong.errors[0]).toContain("the 'encryption-key' is not the one this backup was encrypted with");
-      const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
-      expect(missing.code).toBe(1);
-      expect(missing.errors[0]).toContain(
-        "This backup is encrypted (age); give the key it was made with in 'encryption-key'",
-      );
-      expect(target.emulator!.requests.length).toBe(start);
-    },
-  );
+  it('fails before touching the server with a wrong or a missing key, saying which', async () => {
+    const dir = await folder();
+    expect((await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY })).code).toBe(0);
+    const watch = await watchChanges(target);
+    const start = target.emulator?.requests.length ?? 0;
+    const wrong = await act({
+      mode: 'restore',
+      artifact: 'false',
+      path: dir,
+      'encryption-key': 'not-the-right-passphrase',
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.errors[0]).toContain("the 'encryption-key' is not the one this backup was encrypted with");
+    const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.errors[0]).toContain(
+      "This backup is encrypted (age); give the key it was made with in 'encryption-key'",
+    );
+    // Not even a read reached the emulator; a real server holds what it held.
+    if (target.emulator) expect(target.emulator.requests.length).toBe(start);
+    expect(await watch.changes()).toEqual([]);
+  });
 });
 
-describe.skipIf(REAL_QDRANT)('secrets never leave the process', () => {
+// Starts a server with an api-key of its own: an emulator or a real node, not a shared server.
+describe.skipIf(SHARED_QDRANT)('secrets never leave the process', () => {
   it('api-key, github-token and encryption-key appear in no byte the action wrote', async () => {
     const apiKey = 'qdrant-API-key-5e1d8b7aa0c3';
     const token = 'ghs_Token4c9e2f71b3a8d6';
@@ -254,7 +261,10 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
       expect(sha256(await readFile(path.join(run.outputs.path!, c.file)))).toBe(c.sha256);
     for (const name of Object.values(seeded.names)) expect(emu().snapshotFiles(name)).toEqual([]);
   }, 60_000);
+});
 
+// No fault is injected here: they run on a real node too (they read its snapshot folder).
+describe.skipIf(SHARED_QDRANT)('the local side fails, and the server is left as it was', () => {
   it.skipIf(process.platform !== 'linux')(
     'a full disk (ENOSPC) fails clearly and leaves no partial file',
     async () => {
@@ -267,7 +277,7 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
       expect(run.errors[0]).toContain(`${seeded.names.dense}: The disk is full`);
       expect(run.errors[0]).toContain("point 'path' at a larger volume");
       expect((await readdir(dir)).filter((f) => f.startsWith(seeded.names.dense))).toEqual([]);
-      expect(emu().snapshotFiles(seeded.names.dense)).toEqual([]);
+      expect(target.snapshotFiles!(seeded.names.dense)).toEqual([]);
     },
   );
 
@@ -290,11 +300,13 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
       { cwd: ROOT, env: { ...process.env, ...artifacts.env({ runId: run }) }, stdio: 'inherit' },
     );
     expect(await new Promise((resolve) => upload.on('close', resolve))).toBe(0);
-    const start = emu().requests.length;
+    const watch = await watchChanges(target);
+    const start = target.emulator?.requests.length ?? 0;
     const restore = await act({ mode: 'restore' }, run);
     expect(restore.code).toBe(1);
     expect(restore.errors[0]).toContain(`The backup is missing ${manifest.collections[0].file}`);
-    expect(emu().requests.length).toBe(start);
+    if (target.emulator) expect(target.emulator.requests.length).toBe(start);
+    expect(await watch.changes()).toEqual([]);
   });
 });
 
