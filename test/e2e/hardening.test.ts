@@ -7,17 +7,17 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ArtifactService } from '../artifact-service/index.js';
+import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
 import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
 import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
 import {
-  REAL_QDRANT,
   SHARED_QDRANT,
   allPoints,
   seedCollections,
   startTarget,
   watchChanges,
   type Target,
+  type TargetOptions,
 } from '../helpers/target.js';
 
 const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -30,16 +30,18 @@ let runId = 9000;
 
 let world: SeededWorld;
 
-beforeEach(async () => {
-  world = await startSeededWorld();
-  ({ target, artifacts, seeded } = world);
-});
+/** A seeded server for each test of the calling describe: a real one where there is one, unless faults need the emulator. */
+function useSeededWorld(options: TargetOptions = {}) {
+  beforeEach(async () => {
+    world = await startSeededWorld(options);
+    ({ target, artifacts, seeded } = world);
+  });
+  afterEach(() => world.close());
+}
 
-afterEach(() => world.close());
-
-function act(inputs: Record<string, string>, run = ++runId, url = target.url) {
+function act(inputs: Record<string, string>, run = ++runId) {
   return runAction(
-    { url, 'api-key': target.apiKey ?? '', collections: `${target.prefix}*`, ...inputs },
+    { url: target.url, 'api-key': target.apiKey ?? '', collections: `${target.prefix}*`, ...inputs },
     { env: artifacts.env({ runId: run }) },
   );
 }
@@ -56,6 +58,7 @@ async function folder() {
 }
 
 describe('encryption at rest (age, passphrase)', () => {
+  useSeededWorld();
   it('encrypts every snapshot file, records both checksums, and restores with the key', async () => {
     const before = await allPoints(target, seeded.names.hybrid);
     const dir = await folder();
@@ -110,6 +113,7 @@ describe('encryption at rest (age, passphrase)', () => {
 
 // Starts a server with an api-key of its own: an emulator or a real node, not a shared server.
 describe.skipIf(SHARED_QDRANT)('secrets never leave the process', () => {
+  useSeededWorld();
   it('api-key, github-token and encryption-key appear in no byte the action wrote', async () => {
     const apiKey = 'qdrant-API-key-5e1d8b7aa0c3';
     const token = 'ghs_Token4c9e2f71b3a8d6';
@@ -191,7 +195,9 @@ describe.skipIf(SHARED_QDRANT)('secrets never leave the process', () => {
   }, 90_000);
 });
 
-describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lost', () => {
+// Faults are injected: these run on the emulator in every mode.
+describe('faults are survived or reported, and nothing is lost (emulator)', () => {
+  useSeededWorld({ emulator: true });
   const emu = () => target.emulator!;
 
   it('connection reset mid-download: retried, and the file verifies', async () => {
@@ -265,6 +271,7 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
 
 // No fault is injected here: they run on a real node too (they read its snapshot folder).
 describe.skipIf(SHARED_QDRANT)('the local side fails, and the server is left as it was', () => {
+  useSeededWorld();
   it.skipIf(process.platform !== 'linux')(
     'a full disk (ENOSPC) fails clearly and leaves no partial file',
     async () => {
@@ -311,6 +318,14 @@ describe.skipIf(SHARED_QDRANT)('the local side fails, and the server is left as 
 });
 
 describe('a URL that is not Qdrant gets a message that says so', () => {
+  // No Qdrant at all here: the action meets other servers.
+  let service: ArtifactService;
+  beforeEach(async () => {
+    service = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
+  });
+  afterEach(() => service.close());
+  const backupFrom = (url: string) =>
+    runAction({ mode: 'backup', url }, { env: service.env({ runId: ++runId }) });
   let server: http.Server;
   let url: string;
   async function serve(handler: http.RequestListener) {
@@ -322,7 +337,7 @@ describe('a URL that is not Qdrant gets a message that says so', () => {
 
   it('an HTML page answering 200', async () => {
     await serve((_req, res) => res.end('<!doctype html><html><body>Dashboard</body></html>'));
-    const run = await act({ mode: 'backup' }, ++runId, url);
+    const run = await backupFrom(url);
     expect(run.code).toBe(1);
     expect(run.errors[0]).toContain(`${url} is not a Qdrant REST API`);
     expect(run.errors[0]).toContain('an HTML page');
@@ -333,14 +348,14 @@ describe('a URL that is not Qdrant gets a message that says so', () => {
       res.statusCode = 404;
       res.end('Not Found');
     });
-    const run = await act({ mode: 'backup' }, ++runId, url);
+    const run = await backupFrom(url);
     expect(run.code).toBe(1);
     expect(run.errors[0]).toContain(`${url} is not a Qdrant REST API`);
   });
 
   it('TLS to a plain HTTP port', async () => {
     await serve((_req, res) => res.end('{}'));
-    const run = await act({ mode: 'backup' }, ++runId, url.replace('http://', 'https://'));
+    const run = await backupFrom(url.replace('http://', 'https://'));
     expect(run.code).toBe(1);
     expect(run.errors[0]).toMatch(
       /TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed .* use an http:\/\/ URL/,
@@ -350,7 +365,7 @@ describe('a URL that is not Qdrant gets a message that says so', () => {
   it('nothing listening', async () => {
     await serve(() => {});
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const run = await act({ mode: 'backup' }, ++runId, url);
+    const run = await backupFrom(url);
     expect(run.code).toBe(1);
     expect(run.errors[0]).toContain(`Cannot connect to Qdrant at ${url} (connection refused)`);
     expect(run.errors[0]).toContain('Is Qdrant running at that URL?');

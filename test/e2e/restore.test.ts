@@ -5,13 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
 import { runAction } from '../helpers/run-action.js';
 import {
-  REAL_QDRANT,
   SHARED_QDRANT,
   allPoints,
   seedCollections,
   startTarget,
   watchChanges,
   type Target,
+  type TargetOptions,
 } from '../helpers/target.js';
 
 let source: Target;
@@ -21,21 +21,26 @@ let seeded: Awaited<ReturnType<typeof seedCollections>>;
 let before: Map<string, unknown[]>;
 let runId = 5000;
 
-beforeEach(async () => {
-  source = await startTarget();
-  // A shared server is both source and destination; otherwise the restore goes to a second server.
-  dest = SHARED_QDRANT ? source : await startTarget();
-  artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
-  seeded = await seedCollections(source);
-  before = new Map();
-  for (const name of Object.values(seeded.names)) before.set(name, await allPoints(source, name));
-});
+/**
+ * A seeded source and an empty destination for each test of the calling describe: real servers where
+ * there are, unless faults need the emulator. A shared server (QDRANT_URL) is both.
+ */
+function useServers(options: TargetOptions = {}) {
+  beforeEach(async () => {
+    source = await startTarget(options);
+    dest = SHARED_QDRANT && !options.emulator ? source : await startTarget(options);
+    artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
+    seeded = await seedCollections(source);
+    before = new Map();
+    for (const name of Object.values(seeded.names)) before.set(name, await allPoints(source, name));
+  });
 
-afterEach(async () => {
-  await source.close();
-  if (dest !== source) await dest.close();
-  await artifacts.close();
-});
+  afterEach(async () => {
+    await source.close();
+    if (dest !== source) await dest.close();
+    await artifacts.close();
+  });
+}
 
 async function backup(inputs: Record<string, string> = {}, run = ++runId) {
   const result = await runAction(
@@ -75,6 +80,8 @@ async function expectRestoredExactly(names: Record<string, string> = {}) {
 }
 
 describe('mode: restore (dist/main as the runner runs it)', () => {
+  useServers();
+
   it('restores the artifact of this run, recreates the alias, verifies, and reports', async () => {
     const run = ++runId;
     await backup({}, run);
@@ -317,7 +324,7 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
 
   // The backup comes from the source (a real node with QDRANT_BINARY); only an emulator can claim to be
   // a version two minors later.
-  it.skipIf(SHARED_QDRANT)('refuses a server two minor versions away, naming both versions', async () => {
+  it('refuses a server two minor versions away, naming both versions', async () => {
     const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
     await backup({ artifact: 'false', path: folder });
     const made = (
@@ -339,26 +346,28 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
       await newer.close();
     }
   });
+});
 
-  it.skipIf(REAL_QDRANT)(
-    'fails verification with both numbers when the server loses points, keeping the collection',
-    async () => {
-      const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
-      await backup({ artifact: 'false', path: folder });
-      dest.emulator!.inject({
-        route: 'snapshot.upload',
-        collection: seeded.names.dense,
-        recoverKeepFraction: 0.5,
-      });
-      const result = await restore({ artifact: 'false', path: folder });
-      expect(result.code).toBe(1);
-      expect(result.outputs.verified).toBe('false');
-      expect(result.errors[0]).toContain('Verification failed');
-      expect(result.errors[0]).toContain(`${seeded.names.dense}: points: expected 30, found 15`);
-      expect(
-        await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
-      ).toEqual({ count: 15 });
-      expect(result.summary).toContain('❌ points: expected 30, found 15');
-    },
-  );
+// A fault is injected: this runs on the emulator in every mode.
+describe('mode: restore, with faults injected (emulator)', () => {
+  useServers({ emulator: true });
+
+  it('fails verification with both numbers when the server loses points, keeping the collection', async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    dest.emulator!.inject({
+      route: 'snapshot.upload',
+      collection: seeded.names.dense,
+      recoverKeepFraction: 0.5,
+    });
+    const result = await restore({ artifact: 'false', path: folder });
+    expect(result.code).toBe(1);
+    expect(result.outputs.verified).toBe('false');
+    expect(result.errors[0]).toContain('Verification failed');
+    expect(result.errors[0]).toContain(`${seeded.names.dense}: points: expected 30, found 15`);
+    expect(
+      await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
+    ).toEqual({ count: 15 });
+    expect(result.summary).toContain('❌ points: expected 30, found 15');
+  });
 });

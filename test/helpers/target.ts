@@ -12,7 +12,7 @@ import { noteTarget, type TargetKind } from './target-usage.js';
  * - QDRANT_URL set: that running server, shared by every test (each test works in collections of its own);
  * - else QDRANT_BINARY set: a real Qdrant node of its own, started from that binary for this target;
  * - else a fresh emulator.
- * Tests that need an injected fault use `emulator` and skip on a real server (REAL_QDRANT).
+ * Tests that inject faults ask for an emulator (`{ emulator: true }`): they run on it in every mode.
  */
 export interface Target {
   kind: TargetKind;
@@ -38,28 +38,32 @@ export const SHARED_QDRANT = Boolean(process.env.QDRANT_URL);
 export const REAL_QDRANT = SHARED_QDRANT || Boolean(QDRANT_BINARY);
 
 export interface TargetOptions {
+  /** An emulator whatever the environment says: for tests that inject faults. */
+  emulator?: boolean;
   /** Pretend to be this version: only the emulator can, so such a target is always an emulator. */
   version?: string;
   apiKey?: string;
   readOnlyKey?: string;
+  /** Start a real node from this binary (e.g. QDRANT_BINARY_PREVIOUS), whatever the environment says. */
+  binary?: string;
 }
 
 export async function startTarget(options: TargetOptions = {}): Promise<Target> {
   const prefix = `t${randomBytes(3).toString('hex')}_`;
   let emulator: Emulator | undefined;
-  let node: QdrantNode | undefined;
   let url: string;
   let apiKey: string | undefined;
   let kind: TargetKind;
-  if (SHARED_QDRANT && !options.version) {
+  if (options.binary) {
+    return nodeTarget(await startQdrantNode(options), options.apiKey);
+  }
+  const real = !options.emulator && !options.version;
+  if (SHARED_QDRANT && real) {
     kind = 'shared-server';
     url = process.env.QDRANT_URL!.replace(/\/+$/, '');
     apiKey = process.env.QDRANT_API_KEY || undefined;
-  } else if (QDRANT_BINARY && !options.version) {
-    kind = 'real-node';
-    node = await startQdrantNode({ apiKey: options.apiKey, readOnlyKey: options.readOnlyKey });
-    url = node.url;
-    apiKey = options.apiKey;
+  } else if (QDRANT_BINARY && real) {
+    return nodeTarget(await startQdrantNode(options), options.apiKey);
   } else {
     kind = 'emulator';
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'emulator-'));
@@ -72,32 +76,39 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
     url = emulator.url;
     apiKey = options.apiKey;
   }
-  if (kind !== 'real-node') noteTarget(kind); // a started node notes itself
+  noteTarget(kind);
   const call = targetCall(url, apiKey);
   return {
     kind,
     url,
     apiKey,
     emulator,
-    node,
     prefix,
-    snapshotFiles: emulator
-      ? (collection) => emulator.snapshotFiles(collection)
-      : node
-        ? (collection) => node.snapshotFiles(collection)
-        : undefined,
+    snapshotFiles: emulator ? (collection) => emulator.snapshotFiles(collection) : undefined,
     call,
     async close() {
       if (emulator) return emulator.close();
-      if (node) {
-        await node.stop();
-        return;
-      }
       // On a shared server, remove whatever this test made.
       const { collections } = await call<{ collections: { name: string }[] }>('GET', '/collections');
       for (const { name } of collections.filter((c) => c.name.startsWith(prefix))) {
         await call('DELETE', `/collections/${name}`).catch(() => {});
       }
+    },
+  };
+}
+
+/** A real node started here as a target: close() stops the node (and checks its process is gone). */
+export function nodeTarget(node: QdrantNode, apiKey?: string): Target {
+  return {
+    kind: 'real-node',
+    url: node.url,
+    apiKey,
+    node,
+    prefix: `t${randomBytes(3).toString('hex')}_`,
+    snapshotFiles: (collection) => node.snapshotFiles(collection),
+    call: targetCall(node.url, apiKey),
+    async close() {
+      await node.stop();
     },
   };
 }
