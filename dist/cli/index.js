@@ -39021,544 +39021,175 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5052:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ runBackup)
-});
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/crypto.ts
-var src_crypto = __nccwpck_require__(5414);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/files.ts
-/**
- * A file name for a collection's snapshot: artifact uploads refuse " : < > | * ? and some file systems
- * refuse more, so anything outside a safe set becomes '_' and a numeric suffix keeps names unique.
- */
-function snapshotFileName(collection, taken, extension) {
-    const base = collection.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'collection';
-    let candidate = `${base}${extension}`;
-    for (let n = 2; taken.has(candidate.toLowerCase()); n++)
-        candidate = `${base}-${n}${extension}`;
-    taken.add(candidate.toLowerCase());
-    return candidate;
-}
-
-// EXTERNAL MODULE: ./src/manifest.ts
-var src_manifest = __nccwpck_require__(5546);
-// EXTERNAL MODULE: ./src/names.ts
-var names = __nccwpck_require__(6455);
-// EXTERNAL MODULE: ./src/pool.ts
-var pool = __nccwpck_require__(9537);
-;// CONCATENATED MODULE: ./src/progress.ts
-/** Reports transfer progress at most every `everyMs`, with the rate since the start. */
-function progressTicker(reporter, collection, verb, everyMs = 3_000) {
-    const started = Date.now();
-    let last = started;
-    return (bytes, total) => {
-        const now = Date.now();
-        if (now - last < everyMs && bytes !== total)
-            return;
-        last = now;
-        const seconds = Math.max((now - started) / 1000, 0.001);
-        reporter.progress(collection, verb, bytes, total, bytes / seconds);
-    };
-}
-
-// EXTERNAL MODULE: ./src/qdrant/client.ts + 5 modules
-var qdrant_client = __nccwpck_require__(2302);
-;// CONCATENATED MODULE: ./src/backup.ts
-
-
-
-
-
-
-
-
-
-
-/** Snapshots every selected collection into `options.path` and writes the manifest. */
-async function runBackup(client, options, reporter) {
-    const { version } = await client.version();
-    reporter.info(`Qdrant ${version} at ${client.url}`);
-    const available = await client.listCollections();
-    if (available.length === 0) {
-        throw new errors/* ActionError */.lZ(`No collections found at ${client.url}: there is nothing to back up. Check 'url' and 'api-key'.`);
-    }
-    const selected = (0,names/* selectNames */.$W)(available, options.collections, options.exclude, `the server at ${client.url}`);
-    if (selected.length === 0) {
-        throw new errors/* ActionError */.lZ(`No collections found at ${client.url} matching collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; it has: ${available.join(', ')}.`);
-    }
-    await prepareFolder(options.path);
-    const aliases = options.aliases ? await client.aliases() : [];
-    const taken = new Set();
-    const extension = `.snapshot${options.encryptionKey ? src_crypto/* ENCRYPTED_EXTENSION */.FQ : ''}`;
-    const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
-    reporter.info(`Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`);
-    const outcomes = await (0,pool/* mapPool */.P)(selected, options.concurrency, async (name) => {
-        try {
-            return await reporter.group(`Back up ${name}`, (scoped) => backupCollection(client, name, files.get(name), aliasesOf(aliases, name), options, scoped));
-        }
-        catch (error) {
-            const message = (0,errors/* describeError */.Uc)(error);
-            reporter.warning(`Collection ${name} was not backed up: ${message}`);
-            return { name, error: message };
-        }
-    });
-    const collections = outcomes.filter((o) => !('error' in o));
-    const failed = outcomes.filter((o) => 'error' in o);
-    const manifest = {
-        format: src_manifest/* MANIFEST_FORMAT */.Sn,
-        version: src_manifest/* MANIFEST_VERSION */.hh,
-        created_at: new Date().toISOString(),
-        qdrant_version: version,
-        complete: failed.length === 0,
-        encryption: options.encryptionKey ? src_crypto/* ENCRYPTION_SCHEME */._j : null,
-        collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
-        failed,
-    };
-    const manifestPath = await (0,src_manifest/* writeManifest */.HN)(options.path, manifest);
-    return {
-        qdrantVersion: version,
-        path: options.path,
-        manifestPath,
-        manifest,
-        collections,
-        failed,
-        points: collections.reduce((sum, c) => sum + c.points, 0),
-        bytes: collections.reduce((sum, c) => sum + c.size, 0),
-    };
-}
-function aliasesOf(aliases, collection) {
-    return aliases
-        .filter((alias) => alias.collection_name === collection)
-        .map((alias) => alias.alias_name)
-        .sort();
-}
-/** Nothing is overwritten: a folder that already holds a backup is refused. */
-async function prepareFolder(folder) {
-    await (0,promises_.mkdir)(folder, { recursive: true });
-    const entries = await (0,promises_.readdir)(folder);
-    if (entries.includes(src_manifest/* MANIFEST_FILE */.h1)) {
-        throw new errors/* ActionError */.lZ(`${folder} already holds a backup (manifest.json); it is kept as is. Set 'path' to an empty or new folder.`);
-    }
-}
-async function backupCollection(client, name, file, aliases, options, reporter) {
-    const started = Date.now();
-    const info = await client.collectionInfo(name);
-    const countBefore = await client.exactCount(name);
-    const snapshot = await client.createSnapshot(name);
-    const countAfter = await client.exactCount(name);
-    if (countBefore !== countAfter) {
-        reporter.warning(`Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after); the manifest records ${countAfter}, so a restore verifies against that.`);
-    }
-    reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);
-    try {
-        const destination = external_node_path_.join(options.path, file);
-        const download = () => client.downloadSnapshot(name, snapshot.name, destination, {
-            expectedSha256: snapshot.checksum ?? undefined,
-            transform: options.encryptionKey ? (0,src_crypto/* encryptStream */.UO)(options.encryptionKey) : undefined,
-            onProgress: progressTicker(reporter, name, 'downloaded'),
-        });
-        let result;
-        try {
-            result = await download();
-        }
-        catch (error) {
-            if (!(error instanceof qdrant_client/* ChecksumMismatchError */.a0))
-                throw error;
-            reporter.warning(`${error.message} Downloading once more.`);
-            result = await download();
-        }
-        if (!snapshot.checksum) {
-            reporter.warning(`Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`);
-        }
-        return {
-            name,
-            file,
-            size: result.storedSize,
-            sha256: result.storedSha256,
-            points: countAfter,
-            config: info.config.params,
-            aliases,
-            encrypted: Boolean(options.encryptionKey),
-            snapshot_size: result.size,
-            snapshot_sha256: result.sha256,
-            durationMs: Date.now() - started,
-        };
-    }
-    finally {
-        if (!options.keepServerSnapshots) {
-            await client.deleteSnapshot(name, snapshot.name).catch((error) => {
-                reporter.warning(`Could not delete server snapshot ${snapshot.name} of ${name}: ${(0,errors/* describeError */.Uc)(error)}`);
-            });
-        }
-    }
-}
-
-
-/***/ }),
-
 /***/ 5581:
-/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   x: () => (/* binding */ cli)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7975);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _backup_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5052);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3916);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(6264);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2901);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5546);
-/* harmony import */ var _qdrant_client_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2302);
-/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9020);
-/* harmony import */ var _store_directory_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(2598);
-/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(6455);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(8855);
-/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(5538);
+/* harmony import */ var _cli_commands_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3322);
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
-
-Usage:
-  qdrant-snapshot backup  [--out DIR] [options]   snapshot collections into DIR/qdrant-snapshots-YYYY-MM-DD-HHMMSS/
-  qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
-  qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
-  qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
-
-Connection:
-  --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default http://localhost:6333)
-  --api-key KEY            API key (env QDRANT_API_KEY)
-  --timeout SECONDS        deadline per collection operation (default 3600)
-
-Backup:
-  --out DIR                parent folder of backups (env BACKUP_DIR; default ~/.qdrant-snapshot/backups)
-  --collections LIST       names or globs, comma separated (default *)
-  --exclude LIST           names or globs to leave out
-  --concurrency N          collections at a time (default 2)
-  --keep N                 afterwards, remove all but the newest N backup folders under --out
-                           (only folders holding a valid manifest are ever removed)
-  --keep-server-snapshots  leave the snapshots on the server after downloading them
-  --no-aliases             do not record aliases
-  --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
-
-Restore / verify:
-  --collections, --exclude select collections of the backup
-  --rename OLD=NEW,...     restore under other names
-  --if-exists fail|skip|overwrite   what to do with collections that exist (default fail: nothing is overwritten)
-  --no-verify              skip verification after restore
-  --no-aliases             do not recreate aliases
-  --allow-version-mismatch restore even when the server is more than one minor version away
-  --encryption-key KEY     key of an encrypted backup
-
-Other:
-  -h, --help               this help
-
-Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
-const FLAGS = {
-    url: { type: 'string' },
-    'api-key': { type: 'string' },
-    timeout: { type: 'string' },
-    out: { type: 'string' },
-    collections: { type: 'string' },
-    exclude: { type: 'string' },
-    concurrency: { type: 'string' },
-    keep: { type: 'string' },
-    'keep-server-snapshots': { type: 'boolean' },
-    'no-aliases': { type: 'boolean' },
-    'encryption-key': { type: 'string' },
-    rename: { type: 'string' },
-    'if-exists': { type: 'string' },
-    'no-verify': { type: 'boolean' },
-    'allow-version-mismatch': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-};
-function terminalReporter() {
-    const tty = Boolean(process.stderr.isTTY);
-    let barVisible = false;
-    const clearBar = () => {
-        if (barVisible)
-            process.stderr.write('\r\x1b[K');
-        barVisible = false;
-    };
-    const reporter = {
-        info: (message) => {
-            clearBar();
-            console.error(message);
-        },
-        warning: (message) => {
-            clearBar();
-            console.error(`warning: ${message}`);
-        },
-        debug: (message) => {
-            if (process.env.QDRANT_SNAPSHOT_DEBUG)
-                console.error(`debug: ${message}`);
-        },
-        group: (_title, fn) => fn(reporter),
-        progress: (collection, verb, done, total, rate) => {
-            const percent = total ? Math.floor((done / total) * 100) : undefined;
-            if (tty) {
-                const width = 24;
-                const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
-                const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-                process.stderr.write(`\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(done)} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatRate */ .CE)(rate)}`);
-                barVisible = true;
-                if (total !== undefined && done >= total)
-                    clearBar();
-            }
-            else {
-                console.error(`${collection}: ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(done)}${total ? ` of ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(total)} (${percent}%)` : ''} ${verb}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatRate */ .CE)(rate)}`);
-            }
-        },
-    };
-    return reporter;
-}
-function stamp(date = new Date()) {
-    const pad = (n) => String(n).padStart(2, '0');
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
-}
-/** A folder name not taken yet: two backups within one second must not share a folder. */
-function freshFolder(root, name) {
-    let candidate = node_path__WEBPACK_IMPORTED_MODULE_3__.join(root, name);
-    for (let n = 2; (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(candidate); n++)
-        candidate = node_path__WEBPACK_IMPORTED_MODULE_3__.join(root, `${name}-${n}`);
-    return candidate;
-}
-function defaultUrl() {
-    const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || 'http://localhost:6333';
-    return /^https?:\/\//.test(value) ? value : `http://${value}`;
-}
-/** The CLI reuses the action's input validation: flags become the inputs of the same name. */
-function options(mode, flags, folder) {
-    const values = {
-        mode,
-        url: flags.url ?? defaultUrl(),
-        'api-key': flags['api-key'] ?? process.env.QDRANT_API_KEY,
-        timeout: flags.timeout,
-        collections: flags.collections,
-        exclude: flags.exclude,
-        concurrency: flags.concurrency,
-        'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
-        aliases: flags['no-aliases'] ? 'false' : undefined,
-        'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
-        rename: flags.rename,
-        'if-exists': flags['if-exists'],
-        verify: flags['no-verify'] ? 'false' : undefined,
-        'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
-        path: folder,
-        artifact: 'false',
-    };
-    return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .parseInputs */ .TL)((name) => values[name] ?? '', {});
-}
-function backupsRoot(flags) {
-    return node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(flags.out ?? process.env.BACKUP_DIR ?? node_path__WEBPACK_IMPORTED_MODULE_3__.join(node_os__WEBPACK_IMPORTED_MODULE_2__.homedir(), '.qdrant-snapshot', 'backups'));
-}
-/** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
-async function resolveBackupFolder(dir, reporter) {
-    if (!dir)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz('Give the backup folder: qdrant-snapshot restore DIR (see --help).');
-    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir));
-    const own = listings.find((l) => l.folder === node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir));
-    if (own)
-        return own.folder;
-    const newest = listings.find((l) => l.manifest);
-    if (!newest)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
-    reporter.info(`Using the newest backup under ${dir}: ${newest.folder}`);
-    return newest.folder;
-}
-function client(opts, reporter) {
-    return new _qdrant_client_js__WEBPACK_IMPORTED_MODULE_9__/* .QdrantClient */ .QD({
-        url: opts.url,
-        apiKey: opts.apiKey,
-        timeoutMs: opts.timeoutSeconds * 1000,
-        onRetry: (message) => reporter.warning(message),
-    });
-}
-async function keepNewest(root, keep, reporter) {
-    const valid = (await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(root)).filter((l) => l.manifest && l.folder !== root);
-    for (const old of valid.slice(keep)) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(old.folder, { recursive: true, force: true });
-        reporter.info(`Removed old backup ${old.folder} (--keep ${keep}).`);
-    }
-}
-async function commandBackup(flags, reporter) {
-    const keep = flags.keep === undefined ? undefined : Number(flags.keep);
-    if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
-    }
-    const root = backupsRoot(flags);
-    const opts = options('backup', flags, freshFolder(root, `qdrant-snapshots-${stamp()}`));
-    const qdrant = client(opts, reporter);
-    try {
-        const result = await (0,_backup_js__WEBPACK_IMPORTED_MODULE_5__/* .runBackup */ .Q)(qdrant, opts, reporter);
-        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .backupReport */ .HZ)(result)));
-        if (result.failed.length > 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
-        }
-        if (keep !== undefined)
-            await keepNewest(root, keep, reporter);
-        return 0;
-    }
-    finally {
-        await qdrant.close();
-    }
-}
-async function commandRestore(dir, flags, reporter) {
-    const folder = await resolveBackupFolder(dir, reporter);
-    const opts = options('restore', flags, folder);
-    const qdrant = client(opts, reporter);
-    try {
-        const result = await (0,_restore_js__WEBPACK_IMPORTED_MODULE_10__/* .runRestore */ .Y)(qdrant, opts, reporter);
-        console.log((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .reportText */ .UH)((0,_summary_js__WEBPACK_IMPORTED_MODULE_15__/* .restoreReport */ .HA)(result, folder)));
-        const failed = result.collections.filter((c) => c.outcome === 'failed' || (c.verify && !c.verify.ok));
-        if (failed.length > 0) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`Restore failed or did not verify:\n${failed.map((f) => `${f.target}: ${f.error ?? f.verify?.problems.join('; ')}`).join('\n')}`);
-        }
-        return 0;
-    }
-    finally {
-        await qdrant.close();
-    }
-}
-async function commandVerify(dir, flags, reporter) {
-    const folder = await resolveBackupFolder(dir, reporter);
-    const opts = options('restore', flags, folder);
-    const manifest = await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_8__/* .readManifest */ .WI)(folder);
-    const qdrant = client(opts, reporter);
-    try {
-        const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_12__/* .selectNames */ .$W)(manifest.collections.map((c) => c.name), opts.collections, opts.exclude, 'the backup');
-        const targets = manifest.collections
-            .filter((c) => names.includes(c.name))
-            .map((c) => {
-            const target = opts.rename.get(c.name) ?? c.name;
-            return { expected: c, target, aliases: opts.aliases ? c.aliases : [] };
-        });
-        const results = await (0,_verify_js__WEBPACK_IMPORTED_MODULE_13__/* .verifyCollections */ .T)(qdrant, targets, opts.concurrency);
-        for (const r of results)
-            console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`);
-        if (results.some((r) => !r.ok))
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .ActionError */ .lZ(`The server does not match the backup:\n${(0,_verify_js__WEBPACK_IMPORTED_MODULE_13__/* .describeFailures */ .n)(results)}`);
-        return 0;
-    }
-    finally {
-        await qdrant.close();
-    }
-}
-async function commandList(dir, flags) {
-    const root = dir ? node_path__WEBPACK_IMPORTED_MODULE_3__.resolve(dir) : backupsRoot(flags);
-    const listings = await (0,_store_directory_js__WEBPACK_IMPORTED_MODULE_11__/* .listBackups */ .Cw)(root);
-    if (listings.length === 0) {
-        console.log(`No backups under ${root}.`);
-        return 0;
-    }
-    for (const listing of listings) {
-        if (!listing.manifest) {
-            console.log(`${listing.folder}\n  invalid: ${listing.error}`);
-            continue;
-        }
-        const m = listing.manifest;
-        const total = m.collections.reduce((sum, c) => sum + c.size, 0);
-        console.log(`${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`);
-        for (const c of m.collections) {
-            console.log(`    ${c.name}: ${c.points} points, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_14__/* .formatBytes */ .z3)(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
-        }
-    }
-    return 0;
-}
-async function cli(argv) {
-    let parsed;
-    try {
-        parsed = (0,node_util__WEBPACK_IMPORTED_MODULE_4__.parseArgs)({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
-    }
-    catch (error) {
-        console.error(`${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .describeError */ .Uc)(error)}\nRun qdrant-snapshot --help for the flags.`);
-        return 2;
-    }
-    const flags = parsed.values;
-    const [command, dir, ...rest] = parsed.positionals;
-    if (flags.help || command === undefined || command === 'help') {
-        console.log(HELP);
-        return command === undefined && !flags.help ? 2 : 0;
-    }
-    if (rest.length > 0) {
-        console.error(`Unexpected argument(s): ${rest.join(' ')}. Run qdrant-snapshot --help.`);
-        return 2;
-    }
-    const reporter = terminalReporter();
-    try {
-        switch (command) {
-            case 'backup':
-                if (dir !== undefined)
-                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz(`backup takes no folder argument; use --out ${dir}.`);
-                return await commandBackup(flags, reporter);
-            case 'restore':
-                return await commandRestore(dir, flags, reporter);
-            case 'verify':
-                return await commandVerify(dir, flags, reporter);
-            case 'list':
-                return await commandList(dir, flags);
-            default:
-                console.error(`Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`);
-                return 2;
-        }
-    }
-    catch (error) {
-        console.error(`error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .describeError */ .Uc)(error)}`);
-        return error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .InputError */ .dz ? 2 : 1;
-    }
-}
-process.exitCode = await cli(process.argv.slice(2));
+process.exitCode = await (0,_cli_commands_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 5414:
+/***/ 3322:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   FQ: () => (/* binding */ ENCRYPTED_EXTENSION),
-/* harmony export */   UC: () => (/* binding */ decryptStream),
-/* harmony export */   UO: () => (/* binding */ encryptStream),
-/* harmony export */   _j: () => (/* binding */ ENCRYPTION_SCHEME)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  x: () => (/* binding */ cli)
+});
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/core/wording.ts
+/**
+ * How a message names a setting. The core writes its messages once, with the settings as ids; each adapter
+ * renders them in its own words: the action says 'concurrency' and "Input 'concurrency'", the CLI says
+ * --concurrency. So a CLI user is never told about an action input, nor an action user about a flag.
+ */
+const setting = (id) => ({ setting: id, form: 'name' });
+const subject = (id) => ({ setting: id, form: 'subject' });
+const settingValue = (id, value) => ({
+    setting: id,
+    form: 'value',
+    value: String(value),
+});
+const advice = (id) => ({ advice: id });
+/** Tagged template for a Message: `` say`Raise ${setting('timeout')} for large collections.` `` */
+function say(strings, ...values) {
+    const parts = [];
+    strings.forEach((text, i) => {
+        parts.push(text);
+        if (i >= values.length)
+            return;
+        const value = values[i];
+        if (Array.isArray(value))
+            parts.push(...value);
+        else
+            parts.push(typeof value === 'number' ? String(value) : value);
+    });
+    return parts;
+}
+function render(message, wording) {
+    return message
+        .map((part) => {
+        if (typeof part === 'string')
+            return part;
+        if ('advice' in part)
+            return wording.advice(part.advice);
+        if (part.form === 'value')
+            return wording.value(part.setting, part.value);
+        return part.form === 'subject' ? wording.subject(part.setting) : wording.name(part.setting);
+    })
+        .join('');
+}
+/** The settings of a message, in order: what an error is about. */
+function settingsOf(message) {
+    return message.flatMap((part) => (typeof part === 'object' && 'setting' in part ? [part.setting] : []));
+}
+/** The words of an error's own `message` (logs, tests): the setting's id in quotes, no advice. */
+const PLAIN_WORDING = {
+    name: (id) => `'${id}'`,
+    subject: (id) => `Setting '${id}'`,
+    value: (id, value) => `${id}: ${value}`,
+    advice: () => '',
+};
+
+;// CONCATENATED MODULE: ./src/core/errors.ts
+
+/**
+ * The project's own error type. Every failure the user can act on is one of these: the message names what
+ * went wrong and what to do, so entry points print it as is, without a stack trace. A message may name
+ * settings by id (see wording.ts); the adapter renders it with `describeError(error, wording)`.
+ */
+class ActionError extends Error {
+    /** The message with its settings as ids. */
+    parts;
+    /** The setting the error concerns (the first one its message names), if any. */
+    setting;
+    constructor(message, options) {
+        const parts = typeof message === 'string' ? [message] : message;
+        super(render(parts, PLAIN_WORDING), options);
+        this.name = new.target.name;
+        this.parts = parts;
+        this.setting = settingsOf(parts)[0];
+    }
+}
+/** A bad setting value: names the setting, the value it got and what it accepts. */
+class InputError extends ActionError {
+}
+/** A backup folder or manifest that cannot be trusted. */
+class ManifestError extends ActionError {
+}
+/** The restored collections do not match the backup. */
+class VerificationError extends ActionError {
+}
+/** Text for any thrown value: our own errors in the adapter's words, others with their message. */
+function describeError(error, wording = PLAIN_WORDING) {
+    if (error instanceof ActionError)
+        return render(error.parts, wording);
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/qdrant/names.ts
+/** Characters that make a pattern a glob rather than one collection's name. */
+const GLOB_CHARS = /[*?[\]]/;
+/**
+ * What is wrong with a collection name, or undefined when Qdrant would take it: Qdrant refuses names that
+ * are empty, longer than 255 characters, or hold path separators. Checked before any request and in every
+ * manifest read, so a bad name can never become a path on disk.
+ */
+function collectionNameProblem(name, { allowGlob = false } = {}) {
+    if (name.length === 0)
+        return 'is empty';
+    if (name.length > 255)
+        return 'is longer than 255 characters';
+    if (/[/\\\0]/.test(name))
+        return 'contains a path separator or NUL';
+    if (name === '.' || name === '..')
+        return 'is a relative path';
+    if (!allowGlob && GLOB_CHARS.test(name))
+        return 'contains glob characters';
+    return undefined;
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/util/tap.ts
+
+/** A stream stage that lets `onChunk` see every chunk (to hash or count it), changing nothing. */
+function tap(onChunk) {
+    return new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            onChunk(chunk);
+            callback(null, chunk);
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./src/backup-format/crypto.ts
+
+
+
+
+
+
 
 /**
  * Encryption at rest in the age format (https://age-encryption.org/v1), passphrase (scrypt) recipient:
@@ -39566,7 +39197,7 @@ __webpack_async_result__();
  * tool (`age -d backup.snapshot.age`). Never a home-made format.
  *
  * The age library is loaded only when a key is given: it is a third of the bundle, and most runs do not
- * encrypt (bench/: 10 MiB less peak RSS on Node 20).
+ * encrypt.
  */
 const ENCRYPTION_SCHEME = 'age-scrypt';
 const ENCRYPTED_EXTENSION = '.age';
@@ -39589,325 +39220,57 @@ function decryptStream(passphrase, file) {
             opened = (await decrypter.decrypt(ReadableStream.from(source)));
         }
         catch (error) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`Cannot decrypt ${file}: ${/passphrase|identity|no identity matched|incorrect/i.test(error.message) ? "the 'encryption-key' is not the one this backup was encrypted with" : error.message}. Give the same 'encryption-key' the backup step used.`, { cause: error });
+            const reason = error.message;
+            const why = /passphrase|identity|no identity matched|incorrect/i.test(reason)
+                ? say `the ${setting('encryption-key')} is not the one this backup was encrypted with`
+                : [reason];
+            throw new ActionError(say `Cannot decrypt ${file}: ${why}. Give the same ${setting('encryption-key')} the backup used.`, { cause: error });
         }
         try {
             yield* opened;
         }
         catch (error) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`${file} failed authentication while decrypting (${error.message}): the file is damaged or was altered. Use another backup.`, {
-                cause: error,
-            });
+            throw new ActionError(`${file} failed authentication while decrypting (${error.message}): the file is damaged or was altered. Use another backup.`, { cause: error });
         }
     };
 }
-
-
-/***/ }),
-
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Sh: () => (/* binding */ ManifestError),
-/* harmony export */   Uc: () => (/* binding */ describeError),
-/* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   lZ: () => (/* binding */ ActionError)
-/* harmony export */ });
-/* unused harmony export VerificationError */
 /**
- * The project's own error type. Every failure the user can act on is one of these: the message names what
- * went wrong and what to do, so entry points print it as is, without a stack trace.
+ * The snapshot files of a backup folder as Qdrant made them: the folder's own files, or (encrypted
+ * backups) decrypted copies in `encrypted.tempDir`, each checked against the snapshot's SHA-256 in the manifest.
+ * A missing or wrong key fails here, before any server is touched.
  */
-class ActionError extends Error {
-    constructor(message, options) {
-        super(message, options);
-        this.name = new.target.name;
+async function plaintextFiles(folder, collections, encrypted) {
+    const files = new Map();
+    if (!encrypted) {
+        for (const entry of collections)
+            files.set(entry.name, external_node_path_.join(folder, entry.file));
+        return files;
     }
-}
-/** A bad input value: names the input, the value it got and what it accepts. */
-class InputError extends ActionError {
-}
-/** A backup folder or manifest that cannot be trusted. */
-class ManifestError extends ActionError {
-}
-/** The restored collections do not match the backup. */
-class VerificationError extends (/* unused pure expression or super */ null && (ActionError)) {
-}
-/** Text for any thrown value: our own errors as they are, others with their message. */
-function describeError(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 6264:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   CE: () => (/* binding */ formatRate),
-/* harmony export */   a3: () => (/* binding */ formatDuration),
-/* harmony export */   z3: () => (/* binding */ formatBytes)
-/* harmony export */ });
-/** Human-readable sizes, rates and durations for logs and summaries. */
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
+    const { key, tempDir } = encrypted;
+    if (!key) {
+        throw new ManifestError(say `This backup is encrypted (age); give the key it was made with in ${setting('encryption-key')}${advice('secret-example')}.`);
     }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const seconds = ms / 1000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-function formatRate(bytesPerSecond) {
-    return `${formatBytes(bytesPerSecond)}/s`;
-}
-
-
-/***/ }),
-
-/***/ 2901:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  TL: () => (/* binding */ parseInputs)
-});
-
-// UNUSED EXPORTS: DEFAULT_COMPRESSION_LEVEL, DEFAULT_QDRANT_VERSION, IF_EXISTS, MODES, START, readFromEnv
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/list-input.ts
-/** Splits a list input: items separated by commas or newlines, trimmed, empties dropped. */
-function splitList(value) {
-    return value
-        .split(/[,\n]/)
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
-// EXTERNAL MODULE: ./src/names.ts
-var names = __nccwpck_require__(6455);
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-
-
-
-const MODES = ['backup', 'restore'];
-const IF_EXISTS = ['fail', 'skip', 'overwrite'];
-const START = ['none', 'docker', 'binary'];
-/** The Qdrant release `start` runs when `qdrant-version` is not given. */
-const DEFAULT_QDRANT_VERSION = 'v1.18.3';
-/** Chosen from bench/: snapshot files barely compress, level 0 moves them fastest (see README, Performance). */
-const DEFAULT_COMPRESSION_LEVEL = 0;
-/** Reads inputs the way the runner passes them: INPUT_<NAME> with spaces as underscores, upper-cased. */
-function readFromEnv(env) {
-    return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-}
-function quoted(value) {
-    return JSON.stringify(value);
-}
-function oneOf(name, value, accepted, fallback) {
-    if (value === '' && fallback !== undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    const match = accepted.find((candidate) => candidate === lower);
-    if (match)
-        return match;
-    const got = value === '' ? 'nothing' : quoted(value);
-    throw new errors/* InputError */.dz(`Input '${name}' got ${got}; it accepts one of: ${accepted.join(', ')}.`);
-}
-const TRUE = ['true', 'True', 'TRUE', 'yes', 'on', '1'];
-const FALSE = ['false', 'False', 'FALSE', 'no', 'off', '0'];
-function bool(name, value, fallback) {
-    if (value === '')
-        return fallback;
-    if (TRUE.includes(value))
-        return true;
-    if (FALSE.includes(value))
-        return false;
-    throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}; it accepts true or false.`);
-}
-function integer(name, value, min, max, fallback) {
-    if (value === '')
-        return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}; it accepts a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-}
-function httpUrl(name, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}, which is not a URL; give the address of the Qdrant REST API, such as http://localhost:6333.`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-        throw new errors/* InputError */.dz(`Input '${name}' got ${quoted(value)}; it accepts an http:// or https:// URL (the REST port, usually 6333, not gRPC 6334).`);
-    }
-    if (parsed.username || parsed.password) {
-        throw new errors/* InputError */.dz(`Input '${name}' must not carry credentials in the URL; pass the key in 'api-key' instead.`);
-    }
-    return value.replace(/\/+$/, '');
-}
-function repository(value) {
-    if (value === '')
-        return undefined;
-    const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-    if (!match) {
-        throw new errors/* InputError */.dz(`Input 'repository' got ${quoted(value)}; it accepts owner/name, such as octo-org/search.`);
-    }
-    return { owner: match[1], repo: match[2] };
-}
-function collectionPatterns(name, value, fallback) {
-    const items = value === '' ? fallback : splitList(value);
-    for (const item of items)
-        (0,names/* checkCollectionName */.Mr)(item, `Input '${name}'`, { allowGlob: true });
-    return items;
-}
-function renames(value) {
-    const pairs = new Map();
-    for (const item of splitList(value)) {
-        const match = /^([^=]+)=([^=]+)$/.exec(item);
-        if (!match) {
-            throw new errors/* InputError */.dz(`Input 'rename' got ${quoted(item)}; it accepts old=new pairs separated by commas or newlines, such as products=products_ci.`);
+    for (const entry of collections) {
+        const plain = external_node_path_.join(tempDir, `${entry.file}.plain`);
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(external_node_path_.join(folder, entry.file)), decryptStream(key, entry.file), tap((chunk) => hash.update(chunk)), (0,external_node_fs_namespaceObject.createWriteStream)(plain));
+        const actual = hash.digest('hex');
+        if (actual !== entry.snapshot_sha256) {
+            throw new ManifestError(`${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`);
         }
-        const from = match[1].trim();
-        const to = match[2].trim();
-        (0,names/* checkCollectionName */.Mr)(from, `Input 'rename'`);
-        (0,names/* checkCollectionName */.Mr)(to, `Input 'rename'`);
-        if (pairs.has(from))
-            throw new errors/* InputError */.dz(`Input 'rename' names ${quoted(from)} twice; give each collection one new name.`);
-        if ([...pairs.values()].includes(to)) {
-            throw new errors/* InputError */.dz(`Input 'rename' maps two collections to ${quoted(to)}; each new name must be unique.`);
-        }
-        pairs.set(from, to);
+        files.set(entry.name, plain);
     }
-    return pairs;
-}
-/** Artifact names GitHub refuses (see actions/upload-artifact). */
-const INVALID_ARTIFACT_CHARS = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
-function artifactName(value) {
-    const name = value === '' ? 'qdrant-snapshots' : value;
-    const bad = INVALID_ARTIFACT_CHARS.find((char) => name.includes(char));
-    if (bad !== undefined) {
-        throw new errors/* InputError */.dz(`Input 'artifact-name' got ${quoted(name)}, which contains ${quoted(bad)}; artifact names cannot contain any of " : < > | * ? \\ / or line breaks.`);
-    }
-    return name;
-}
-function workflow(value) {
-    if (value === '')
-        return undefined;
-    if (/^\d+$/.test(value) || /^[A-Za-z0-9_.-]+\.ya?ml$/.test(value))
-        return value;
-    const file = value.replace(/^\.github\/workflows\//, '');
-    if (/^[A-Za-z0-9_.-]+\.ya?ml$/.test(file))
-        return file;
-    throw new errors/* InputError */.dz(`Input 'workflow' got ${quoted(value)}; it accepts a workflow file name such as backup.yml, or a workflow id.`);
-}
-function qdrantVersion(value) {
-    if (value === '')
-        return DEFAULT_QDRANT_VERSION;
-    if (/^v?\d+\.\d+\.\d+$/.test(value))
-        return value.startsWith('v') ? value : `v${value}`;
-    throw new errors/* InputError */.dz(`Input 'qdrant-version' got ${quoted(value)}; it accepts a release version such as ${DEFAULT_QDRANT_VERSION} or 1.18.3.`);
-}
-/** Parses and validates every input; throws InputError naming the input, the value and what it accepts. */
-function parseInputs(read, env = process.env) {
-    const mode = oneOf('mode', read('mode'), MODES);
-    const runIdValue = integer('run-id', read('run-id'), 1, Number.MAX_SAFE_INTEGER);
-    const options = {
-        mode,
-        url: httpUrl('url', read('url') || 'http://localhost:6333'),
-        apiKey: read('api-key') || undefined,
-        collections: collectionPatterns('collections', read('collections'), ['*']),
-        exclude: collectionPatterns('exclude', read('exclude'), []),
-        path: external_node_path_.resolve(read('path') || external_node_path_.join(env.RUNNER_TEMP || external_node_os_.tmpdir(), 'qdrant-snapshots')),
-        artifact: bool('artifact', read('artifact'), true),
-        artifactName: artifactName(read('artifact-name')),
-        retentionDays: integer('retention-days', read('retention-days'), 1, 90),
-        compressionLevel: integer('compression-level', read('compression-level'), 0, 9, DEFAULT_COMPRESSION_LEVEL),
-        runId: runIdValue,
-        workflow: workflow(read('workflow')),
-        branch: read('branch') || undefined,
-        repository: repository(read('repository') || env.GITHUB_REPOSITORY || ''),
-        githubToken: read('github-token') || undefined,
-        ifExists: oneOf('if-exists', read('if-exists'), IF_EXISTS, 'fail'),
-        rename: renames(read('rename')),
-        verify: bool('verify', read('verify'), true),
-        concurrency: integer('concurrency', read('concurrency'), 1, 32, 2),
-        timeoutSeconds: integer('timeout', read('timeout'), 1, 7 * 24 * 3600, 3600),
-        keepServerSnapshots: bool('keep-server-snapshots', read('keep-server-snapshots'), false),
-        aliases: bool('aliases', read('aliases'), true),
-        allowVersionMismatch: bool('allow-version-mismatch', read('allow-version-mismatch'), false),
-        start: oneOf('start', read('start'), START, 'none'),
-        qdrantVersion: qdrantVersion(read('qdrant-version')),
-        startTimeoutSeconds: integer('start-timeout', read('start-timeout'), 1, 3600, 60),
-        downloadBaseUrl: read('download-base-url')
-            ? httpUrl('download-base-url', read('download-base-url'))
-            : undefined,
-        encryptionKey: read('encryption-key') || undefined,
-    };
-    if (options.runId !== undefined && options.workflow !== undefined) {
-        throw new errors/* InputError */.dz("Inputs 'run-id' and 'workflow' both name where the backup comes from; give one of them (run-id for a given run, workflow for its latest successful run).");
-    }
-    if (mode === 'backup' && (options.runId !== undefined || options.workflow !== undefined)) {
-        throw new errors/* InputError */.dz("Inputs 'run-id' and 'workflow' choose a backup to restore; remove them for mode: backup, which always stores into the current run.");
-    }
-    if (mode === 'backup' && options.rename.size > 0) {
-        throw new errors/* InputError */.dz("Input 'rename' applies to mode: restore only; remove it from the backup step.");
-    }
-    if (options.encryptionKey !== undefined && options.encryptionKey.length < 16) {
-        throw new errors/* InputError */.dz("Input 'encryption-key' is shorter than 16 characters; use a long random secret, such as the output of `openssl rand -base64 32` stored as a repository secret.");
-    }
-    return options;
+    return files;
 }
 
-
-/***/ }),
-
-/***/ 5546:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   HN: () => (/* binding */ writeManifest),
-/* harmony export */   Sn: () => (/* binding */ MANIFEST_FORMAT),
-/* harmony export */   WI: () => (/* binding */ readManifest),
-/* harmony export */   h1: () => (/* binding */ MANIFEST_FILE),
-/* harmony export */   hh: () => (/* binding */ MANIFEST_VERSION)
-/* harmony export */ });
-/* unused harmony exports checkPlainFileName, parseManifest */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/backup-format/manifest.ts
 
 
 
-const MANIFEST_FILE = 'manifest.json';
+
+
+
+const manifest_MANIFEST_FILE = 'manifest.json';
 const MANIFEST_FORMAT = 'qdrant-snapshot-manifest';
 const MANIFEST_VERSION = 1;
 const TOP_FIELDS = [
@@ -39943,56 +39306,52 @@ function checkPlainFileName(file, where) {
         file === '.' ||
         file === '..' ||
         file.includes('..') ||
-        node_path__WEBPACK_IMPORTED_MODULE_1__.isAbsolute(file) ||
-        file === MANIFEST_FILE) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}: file name ${JSON.stringify(file)} is not a plain file name inside the backup folder (no separators, no '..', no absolute path). The manifest was altered or not written by this tool; use an untouched backup.`);
+        external_node_path_.isAbsolute(file) ||
+        file === manifest_MANIFEST_FILE) {
+        throw new ManifestError(`${where}: file name ${JSON.stringify(file)} is not a plain file name inside the backup folder (no separators, no '..', no absolute path). The manifest was altered or not written by this tool; use an untouched backup.`);
     }
 }
 function checkName(name, where) {
-    if (typeof name !== 'string' ||
-        name.length === 0 ||
-        name.length > 255 ||
-        /[/\\\0]/.test(name) ||
-        name === '..' ||
-        name === '.') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}: ${JSON.stringify(name)} is not a valid collection name.`);
+    const problem = typeof name === 'string' ? collectionNameProblem(name, { allowGlob: true }) : 'is not a string';
+    if (problem) {
+        throw new ManifestError(`${where}: ${JSON.stringify(name)} is not a valid collection name (it ${problem}).`);
     }
     return name;
 }
 function unknownFields(object, known, where) {
     const extra = Object.keys(object).filter((key) => !known.includes(key));
     if (extra.length > 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} has unknown field(s) ${extra.join(', ')}; it was written by another tool or a newer version of this one. Use the qdrant-snapshot-action version that made the backup.`);
+        throw new ManifestError(`${where} has unknown field(s) ${extra.join(', ')}; it was written by another tool or a newer version of this one. Use the qdrant-snapshot-action version that made the backup.`);
     }
 }
 function nonNegativeInteger(value, where) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} must be a whole number of at least 0; got ${JSON.stringify(value)}.`);
+        throw new ManifestError(`${where} must be a whole number of at least 0; got ${JSON.stringify(value)}.`);
     }
     return value;
 }
 function sha256(value, where) {
     if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} must be a SHA-256 in lowercase hex (64 characters); got ${JSON.stringify(value)}.`);
+        throw new ManifestError(`${where} must be a SHA-256 in lowercase hex (64 characters); got ${JSON.stringify(value)}.`);
     }
     return value;
 }
 function parseCollection(raw, index) {
     const where = `manifest.json collections[${index}]`;
     if (!isObject(raw))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where} must be an object.`);
+        throw new ManifestError(`${where} must be an object.`);
     unknownFields(raw, COLLECTION_FIELDS, where);
     const name = checkName(raw.name, `${where}.name`);
     if (typeof raw.file !== 'string')
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.file must be a string.`);
+        throw new ManifestError(`${where}.file must be a string.`);
     checkPlainFileName(raw.file, `${where}.file`);
     if (!isObject(raw.config))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.config must be an object (the collection's config.params).`);
+        throw new ManifestError(`${where}.config must be an object (the collection's config.params).`);
     if (!Array.isArray(raw.aliases))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.aliases must be an array of alias names.`);
+        throw new ManifestError(`${where}.aliases must be an array of alias names.`);
     const aliases = raw.aliases.map((alias, i) => checkName(alias, `${where}.aliases[${i}]`));
     if (typeof raw.encrypted !== 'boolean')
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`${where}.encrypted must be true or false.`);
+        throw new ManifestError(`${where}.encrypted must be true or false.`);
     return {
         name,
         file: raw.file,
@@ -40013,36 +39372,36 @@ function parseManifest(text) {
         raw = JSON.parse(text);
     }
     catch (error) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json is not valid JSON (${error.message}); the backup is truncated or damaged. Use another backup.`);
+        throw new ManifestError(`manifest.json is not valid JSON (${error.message}); the backup is truncated or damaged. Use another backup.`);
     }
     if (!isObject(raw))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json must hold a JSON object.');
+        throw new ManifestError('manifest.json must hold a JSON object.');
     if (raw.format !== MANIFEST_FORMAT) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json has format ${JSON.stringify(raw.format)}; expected "${MANIFEST_FORMAT}". This folder was not written by qdrant-snapshot-action.`);
+        throw new ManifestError(`manifest.json has format ${JSON.stringify(raw.format)}; expected "${MANIFEST_FORMAT}". This folder was not written by qdrant-snapshot-action.`);
     }
     if (raw.version !== MANIFEST_VERSION) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json has version ${JSON.stringify(raw.version)}; this release reads version ${MANIFEST_VERSION}. Use the qdrant-snapshot-action release that wrote the backup.`);
+        throw new ManifestError(`manifest.json has version ${JSON.stringify(raw.version)}; this release reads version ${MANIFEST_VERSION}. Use the qdrant-snapshot-action release that wrote the backup.`);
     }
     unknownFields(raw, TOP_FIELDS, 'manifest.json');
     if (typeof raw.created_at !== 'string' || Number.isNaN(Date.parse(raw.created_at))) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json created_at must be an ISO 8601 date.');
+        throw new ManifestError('manifest.json created_at must be an ISO 8601 date.');
     }
     if (typeof raw.qdrant_version !== 'string' || !/^\d+\.\d+\.\d+/.test(raw.qdrant_version)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json qdrant_version must be a version such as 1.19.0; got ${JSON.stringify(raw.qdrant_version)}.`);
+        throw new ManifestError(`manifest.json qdrant_version must be a version such as 1.19.0; got ${JSON.stringify(raw.qdrant_version)}.`);
     }
     if (typeof raw.complete !== 'boolean')
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json complete must be true or false.');
-    if (raw.encryption !== null && raw.encryption !== 'age-scrypt') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "age-scrypt".`);
+        throw new ManifestError('manifest.json complete must be true or false.');
+    if (raw.encryption !== null && raw.encryption !== ENCRYPTION_SCHEME) {
+        throw new ManifestError(`manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "${ENCRYPTION_SCHEME}".`);
     }
     if (!Array.isArray(raw.collections))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json collections must be an array.');
+        throw new ManifestError('manifest.json collections must be an array.');
     if (!Array.isArray(raw.failed))
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh('manifest.json failed must be an array.');
+        throw new ManifestError('manifest.json failed must be an array.');
     const collections = raw.collections.map(parseCollection);
     const failed = raw.failed.map((entry, i) => {
         if (!isObject(entry) || typeof entry.error !== 'string') {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json failed[${i}] must be {"name", "error"}.`);
+            throw new ManifestError(`manifest.json failed[${i}] must be {"name", "error"}.`);
         }
         return { name: checkName(entry.name, `manifest.json failed[${i}].name`), error: entry.error };
     });
@@ -40050,14 +39409,14 @@ function parseManifest(text) {
         const seen = new Set();
         for (const collection of collections) {
             if (seen.has(collection[key])) {
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json lists the ${key} ${JSON.stringify(collection[key])} twice; each must be unique.`);
+                throw new ManifestError(`manifest.json lists the ${key} ${JSON.stringify(collection[key])} twice; each must be unique.`);
             }
             seen.add(collection[key]);
         }
     }
     for (const collection of collections) {
-        if (collection.encrypted !== (raw.encryption === 'age-scrypt')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(`manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`);
+        if (collection.encrypted !== (raw.encryption === ENCRYPTION_SCHEME)) {
+            throw new ManifestError(`manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`);
         }
     }
     return {
@@ -40072,169 +39431,193 @@ function parseManifest(text) {
     };
 }
 async function readManifest(folder) {
-    const file = node_path__WEBPACK_IMPORTED_MODULE_1__.join(folder, MANIFEST_FILE);
+    const file = external_node_path_.join(folder, manifest_MANIFEST_FILE);
     let text;
     try {
-        text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(file, 'utf8');
+        text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
         const code = error.code;
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .ManifestError */ .Sh(code === 'ENOENT'
-            ? `No manifest.json in ${folder}: this is not a backup made by qdrant-snapshot-action (or the download is incomplete). Point 'path' at the backup folder.`
+        throw new ManifestError(code === 'ENOENT'
+            ? say `No manifest.json in ${folder}: this is not a backup made by qdrant-snapshot-action (or the download is incomplete). Point ${setting('path')} at the backup folder.`
             : `Cannot read ${file}: ${error.message}.`);
     }
     return parseManifest(text);
 }
 /** Writes the manifest atomically: a reader never sees half of it. */
 async function writeManifest(folder, manifest) {
-    const file = node_path__WEBPACK_IMPORTED_MODULE_1__.join(folder, MANIFEST_FILE);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(`${file}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rename)(`${file}.partial`, file);
+    const file = external_node_path_.join(folder, manifest_MANIFEST_FILE);
+    await (0,promises_.writeFile)(`${file}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
+    await (0,promises_.rename)(`${file}.partial`, file);
     return file;
 }
 
+;// CONCATENATED MODULE: ./src/backup-format/folder.ts
 
-/***/ }),
 
-/***/ 6455:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $W: () => (/* binding */ selectNames),
-/* harmony export */   Mr: () => (/* binding */ checkCollectionName)
-/* harmony export */ });
-/* unused harmony exports isGlob, matchesAny */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 
-const GLOB_CHARS = /[*?[\]]/;
-/** True when the pattern uses glob syntax rather than naming one collection. */
-function isGlob(pattern) {
-    return GLOB_CHARS.test(pattern);
+
+
+
+// A backup folder holds manifest.json and one snapshot file per collection, nothing else. Everything about
+// such a folder lives here: its file names, making a new one, checking one, finding, listing and pruning.
+/**
+ * A file name for a collection's snapshot: artifact uploads refuse " : < > | * ? and some file systems
+ * refuse more, so anything outside a safe set becomes '_' and a numeric suffix keeps names unique.
+ */
+function snapshotFileName(collection, taken, extension) {
+    const base = collection.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'collection';
+    let candidate = `${base}${extension}`;
+    for (let n = 2; taken.has(candidate.toLowerCase()); n++)
+        candidate = `${base}-${n}${extension}`;
+    taken.add(candidate.toLowerCase());
+    return candidate;
+}
+/** The files of a backup folder, manifest.json last: a store writes it last, so a stored backup is complete once it is there. */
+function backupFiles(manifest) {
+    return [...manifest.collections.map((c) => c.file), MANIFEST_FILE];
+}
+/** Makes the folder a new backup is written to. Nothing is overwritten: a folder that already holds a backup is refused. */
+async function prepareFolder(folder) {
+    await (0,promises_.mkdir)(folder, { recursive: true });
+    if ((await (0,promises_.readdir)(folder)).includes(manifest_MANIFEST_FILE)) {
+        throw new ActionError(say `${folder} already holds a backup (manifest.json); it is kept as is. Set ${setting('path')} to an empty or new folder.`);
+    }
+}
+function stamp(date) {
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
 }
 /**
- * Qdrant refuses collection names that are empty, longer than 255 characters, or hold path separators;
- * we refuse them before any request so a bad name can never become a path on disk.
+ * A new timestamped folder under `root` (qdrant-snapshots-YYYY-MM-DD-HHMMSS), with a suffix when taken:
+ * two backups within one second must not share a folder.
  */
-function checkCollectionName(name, where, { allowGlob = false } = {}) {
-    const problem = name.length === 0
-        ? 'is empty'
-        : name.length > 255
-            ? 'is longer than 255 characters'
-            : /[/\\\0]/.test(name)
-                ? 'contains a path separator or NUL'
-                : name === '.' || name === '..'
-                    ? 'is a relative path'
-                    : !allowGlob && isGlob(name)
-                        ? 'contains glob characters'
-                        : undefined;
-    if (problem) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(`${where}: collection name ${JSON.stringify(name)} ${problem}; use the plain collection name as Qdrant lists it.`);
-    }
+function newBackupFolder(root, date = new Date()) {
+    const name = `qdrant-snapshots-${stamp(date)}`;
+    let candidate = external_node_path_.join(root, name);
+    for (let n = 2; (0,external_node_fs_namespaceObject.existsSync)(candidate); n++)
+        candidate = external_node_path_.join(root, `${name}-${n}`);
+    return candidate;
 }
-function globToRegExp(pattern) {
-    let source = '';
-    for (let i = 0; i < pattern.length; i++) {
-        const char = pattern[i];
-        if (char === '*')
-            source += '.*';
-        else if (char === '?')
-            source += '.';
-        else if (char === '[') {
-            const end = pattern.indexOf(']', i + 1);
-            if (end === -1)
-                source += '\\[';
-            else {
-                const body = pattern
-                    .slice(i + 1, end)
-                    .replace(/^!/, '^')
-                    .replace(/\\/g, '\\\\');
-                source += `[${body}]`;
-                i = end;
-            }
+/** A folder to download into that holds nothing yet, so no file of the user's is ever overwritten. */
+async function emptyFolder(folder) {
+    await mkdir(folder, { recursive: true });
+    if ((await readdir(folder)).length === 0)
+        return folder;
+    return mkdtemp(path.join(folder, 'download-'));
+}
+/** SHA-256 of a file, read through one reused 1 MiB buffer: faster than a read stream, and no garbage per chunk. */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const handle = await (0,promises_.open)(file, 'r');
+    try {
+        const buffer = Buffer.allocUnsafe(1 << 20);
+        for (;;) {
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
         }
-        else
-            source += char.replace(/[.+^${}()|\\\]]/g, '\\$&');
     }
-    return new RegExp(`^${source}$`);
-}
-function matchesAny(name, patterns) {
-    return patterns.some((pattern) => (isGlob(pattern) ? globToRegExp(pattern).test(name) : pattern === name));
+    finally {
+        await handle.close();
+    }
+    return hash.digest('hex');
 }
 /**
- * Applies include and exclude patterns to the available names. A plain include name that does not exist
- * is an error listing the names that do: a typo must not silently back up (or restore) nothing.
+ * Checks a backup folder against its manifest before anything touches a server: every file present with
+ * its recorded size and SHA-256 (streamed), and nothing there that the manifest does not list.
  */
-function selectNames(available, include, exclude, describeSource) {
-    const missing = include.filter((pattern) => !isGlob(pattern) && !available.includes(pattern));
-    if (missing.length > 0) {
-        const list = available.length > 0 ? available.join(', ') : 'none';
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(`Input 'collections' names ${missing.map((m) => JSON.stringify(m)).join(', ')}, which ${describeSource} does not have; it has: ${list}.`);
+async function validateBackupFolder(folder, manifest, collections = manifest.collections) {
+    const expected = new Set([manifest_MANIFEST_FILE, ...manifest.collections.map((c) => c.file)]);
+    const extra = (await (0,promises_.readdir)(folder)).filter((entry) => !expected.has(entry));
+    if (extra.length > 0) {
+        throw new ManifestError(`${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`);
     }
-    return available.filter((name) => matchesAny(name, include) && !matchesAny(name, exclude)).sort();
-}
-
-
-/***/ }),
-
-/***/ 9537:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   P: () => (/* binding */ mapPool)
-/* harmony export */ });
-/** Runs `worker` over `items`, at most `limit` at a time, keeping the results in input order. */
-async function mapPool(items, limit, worker) {
-    const results = new Array(items.length);
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await worker(items[index], index);
+    for (const collection of collections) {
+        const file = external_node_path_.join(folder, collection.file);
+        let size;
+        try {
+            size = (await (0,promises_.stat)(file)).size;
         }
-    });
-    await Promise.all(lanes);
-    return results;
+        catch {
+            throw new ManifestError(`The backup is missing ${collection.file} (collection ${collection.name}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection.name}.`);
+        }
+        if (size !== collection.size) {
+            throw new ManifestError(`${collection.file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The file is truncated or damaged: use another backup.`);
+        }
+        const actual = await sha256File(file);
+        if (actual !== collection.sha256) {
+            throw new ManifestError(`${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`);
+        }
+    }
+}
+/** Backup folders directly under `root` (or `root` itself), newest first by manifest date. */
+async function listBackups(root) {
+    const candidates = [root];
+    try {
+        for (const entry of await (0,promises_.readdir)(root, { withFileTypes: true })) {
+            if (entry.isDirectory())
+                candidates.push(external_node_path_.join(root, entry.name));
+        }
+    }
+    catch (error) {
+        throw new ManifestError(`Cannot read ${root}: ${error.message}.`);
+    }
+    const listings = [];
+    for (const folder of candidates) {
+        const entries = await (0,promises_.readdir)(folder).catch(() => []);
+        if (!entries.includes(manifest_MANIFEST_FILE))
+            continue;
+        try {
+            listings.push({ folder, manifest: await readManifest(folder) });
+        }
+        catch (error) {
+            listings.push({ folder, error: error.message });
+        }
+    }
+    return listings.sort((a, b) => (b.manifest?.created_at ?? '').localeCompare(a.manifest?.created_at ?? ''));
+}
+/** `dir` itself when it holds a backup, otherwise the newest valid backup directly under it. */
+async function resolveBackupFolder(dir) {
+    const root = external_node_path_.resolve(dir);
+    const listings = await listBackups(root);
+    if (listings.some((l) => l.folder === root))
+        return { folder: root, newest: false };
+    const newest = listings.find((l) => l.manifest);
+    if (!newest)
+        throw new ActionError(`${dir} holds no backup (no manifest.json in it or in its subfolders).`);
+    return { folder: newest.folder, newest: true };
+}
+/**
+ * Removes all but the newest `keep` backups directly under `root`; only folders holding a valid manifest
+ * are ever removed. Returns the folders removed.
+ */
+async function pruneBackups(root, keep) {
+    const valid = (await listBackups(root)).filter((l) => l.manifest && l.folder !== root);
+    const removed = valid.slice(keep).map((l) => l.folder);
+    for (const folder of removed)
+        await (0,promises_.rm)(folder, { recursive: true, force: true });
+    return removed;
 }
 
-
-/***/ }),
-
-/***/ 2302:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  a0: () => (/* binding */ ChecksumMismatchError),
-  QD: () => (/* binding */ QdrantClient),
-  cW: () => (/* binding */ uploadedSnapshotName)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: ./src/tap.ts
-var tap = __nccwpck_require__(9202);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
 ;// CONCATENATED MODULE: ./src/qdrant/errors.ts
+
 
 /**
  * A request to Qdrant that failed. The message carries the HTTP status, Qdrant's own error text, the
  * request path and a hint on what to do; it never carries the api-key.
  */
-class QdrantError extends errors/* ActionError */.lZ {
+class QdrantError extends ActionError {
     details;
     constructor(message, details, options) {
         super(message, options);
@@ -40246,9 +39629,8 @@ class QdrantError extends errors/* ActionError */.lZ {
     /** Worth another attempt: the connection broke, or the server said it is busy or failing. */
     get retryable() {
         const { status, code } = this.details;
-        // Fix: any failure without a status used to be retried unless listed as final, so an error nobody
-        // recognised (a bug, a transform that throws) was repeated `attempts` times. Only a broken or refused
-        // connection is worth another attempt.
+        // Without a status, only a broken or refused connection is worth another attempt: an error nobody
+        // recognised (a bug, a transform that throws) would fail the same way again.
         if (status === undefined)
             return code !== undefined && isRetryableCode(code);
         // Qdrant answers 500 to an upload it cannot read (a malformed tar): sending it again cannot help.
@@ -40295,19 +39677,21 @@ function isConnectionError(error) {
 /** The hint appended to a failed request, by status. */
 function hintFor(status, url, method) {
     if (status === 401)
-        return "Check 'api-key': the server requires one, or the one given is wrong.";
+        return say `Check ${setting('api-key')}: the server requires one, or the one given is wrong.`;
     if (status === 403) {
         return method === 'GET'
-            ? 'The key lacks read access to this resource; use a key with access to the collections being backed up.'
-            : "The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in 'api-key'.";
+            ? [
+                'The key lacks read access to this resource; use a key with access to the collections being backed up.',
+            ]
+            : say `The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in ${setting('api-key')}.`;
     }
     if (status === 413)
-        return 'The server refused the request size; raise service.max_request_size_mb on the server.';
+        return ['The server refused the request size; raise service.max_request_size_mb on the server.'];
     if (status === 429)
-        return 'The server is rate limiting; lower `concurrency` or retry later.';
+        return say `The server is rate limiting; lower ${setting('concurrency')} or retry later.`;
     if (status >= 500)
-        return `Qdrant at ${url} failed internally; its log says why.`;
-    return '';
+        return [`Qdrant at ${url} failed internally; its log says why.`];
+    return [];
 }
 
 ;// CONCATENATED MODULE: ./src/qdrant/multipart-upload.ts
@@ -40447,8 +39831,6 @@ function quoted(name) {
     return name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/qdrant/retry.ts
 
 
@@ -40461,7 +39843,6 @@ function backoffDelay(policy, attempt, retryAfterMs) {
 }
 /**
  * Runs `operation` until it succeeds, fails with an error that is not retryable, or runs out of attempts.
- * `beforeRetry` lets a caller clean up what a failed attempt may have left (an orphan snapshot).
  */
 async function withRetry(operation, policy, hooks = {}) {
     for (let attempt = 1;; attempt++) {
@@ -40471,14 +39852,9 @@ async function withRetry(operation, policy, hooks = {}) {
         catch (error) {
             if (!(error instanceof QdrantError) || !error.retryable || attempt >= policy.attempts)
                 throw error;
-            if (hooks.signal?.aborted)
-                throw error;
             const delayMs = backoffDelay(policy, attempt, error.details.retryAfterMs);
             hooks.onRetry?.(error, attempt, delayMs);
-            await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs, undefined, { signal: hooks.signal }).catch(() => {
-                throw error;
-            });
-            await hooks.beforeRetry?.();
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs);
         }
     }
 }
@@ -40496,8 +39872,22 @@ async function withRetry(operation, policy, hooks = {}) {
 
 
 
+
+
+const SETTLE_POLL_MS = 500;
+const SETTLE_GRACE_MS = 5_000;
+/**
+ * After this failure the server may have received the request and may still be carrying it out: the
+ * connection broke after it was made, or a proxy answered for it.
+ */
+function mayHaveReachedServer(error) {
+    const { status, code } = error.details;
+    if (status !== undefined)
+        return status === 502 || status === 504 || status === 408;
+    return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code ?? '');
+}
 /** The server sent bytes whose SHA-256 is not the checksum it advertised. */
-class ChecksumMismatchError extends errors/* ActionError */.lZ {
+class ChecksumMismatchError extends ActionError {
     expected;
     actual;
     constructor(expected, actual, where) {
@@ -40510,7 +39900,7 @@ class ChecksumMismatchError extends errors/* ActionError */.lZ {
 function uploadedSnapshotName(collection) {
     return `${collection}-qdrant-snapshot-action-upload.snapshot`;
 }
-const path = (strings, ...names) => strings.reduce((out, part, i) => out + part + (i < names.length ? encodeURIComponent(names[i]) : ''), '');
+const client_path = (strings, ...names) => strings.reduce((out, part, i) => out + part + (i < names.length ? encodeURIComponent(names[i]) : ''), '');
 /** Typed REST client for the parts of Qdrant's API a backup and a restore need. */
 class QdrantClient {
     options;
@@ -40542,34 +39932,17 @@ class QdrantClient {
         }
         return info;
     }
-    /** `GET /readyz`: true once the server accepts requests. */
-    async ready(signal) {
-        try {
-            const response = await (0,undici/* request */.Em)(`${this.url}/readyz`, {
-                dispatcher: this.agent,
-                signal: signal ?? AbortSignal.timeout(5_000),
-            });
-            await response.body.dump();
-            return response.statusCode === 200;
-        }
-        catch {
-            return false;
-        }
-    }
     // --- Collections ---------------------------------------------------------------------------------
     async listCollections() {
         const result = await this.get('/collections');
         return result.collections.map((collection) => collection.name).sort();
     }
     async collectionInfo(collection) {
-        return this.get(path `/collections/${collection}`);
-    }
-    async collectionExists(collection) {
-        return (await this.listCollections()).includes(collection);
+        return this.get(client_path `/collections/${collection}`);
     }
     /** Exact point count; `points_count` in collection info is only approximate. */
     async exactCount(collection) {
-        const result = await this.retried(() => this.send('POST', path `/collections/${collection}/points/count`, {
+        const result = await this.retried(() => this.send('POST', client_path `/collections/${collection}/points/count`, {
             body: { exact: true },
         }));
         return result.count;
@@ -40584,45 +39957,91 @@ class QdrantClient {
     }
     // --- Snapshots -----------------------------------------------------------------------------------
     async listSnapshots(collection) {
-        return this.get(path `/collections/${collection}/snapshots`);
+        return this.get(client_path `/collections/${collection}/snapshots`);
     }
     async deleteSnapshot(collection, snapshot) {
-        await this.retried(() => this.send('DELETE', path `/collections/${collection}/snapshots/${snapshot}`, {
+        await this.retried(() => this.send('DELETE', client_path `/collections/${collection}/snapshots/${snapshot}`, {
             query: { wait: 'true' },
         }));
     }
     /**
-     * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
-     * started writing, the snapshots that appeared since are deleted before the next attempt, and once more
-     * after the attempt that succeeded.
+     * Creates a snapshot and waits for it. Qdrant goes on creating a snapshot after the client is gone and
+     * lists it only once complete, so after a failure that may have reached the server (a dropped connection,
+     * a proxy's 502/504) the next attempt first waits for that creation and adopts its snapshot instead of
+     * starting a second one. Nothing made by anyone else is ever deleted.
      */
     async createSnapshot(collection, signal) {
         const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-        const deleteOrphans = async (keep) => {
-            const orphans = (await this.listSnapshots(collection).catch(() => [])).filter((s) => !before.has(s.name) && s.name !== keep);
-            for (const orphan of orphans)
-                await this.deleteSnapshot(collection, orphan.name).catch(() => { });
-        };
-        let retried = false;
-        const made = await this.retried(() => this.send('POST', path `/collections/${collection}/snapshots`, {
-            query: { wait: 'true' },
-            signal,
-        }), async () => {
-            retried = true;
-            await deleteOrphans();
+        let lastError;
+        return this.retried(async () => {
+            if (lastError && mayHaveReachedServer(lastError)) {
+                const adopted = await this.settleCreation(collection, before, signal);
+                if (adopted)
+                    return adopted;
+            }
+            try {
+                return await this.send('POST', client_path `/collections/${collection}/snapshots`, {
+                    query: { wait: 'true' },
+                    signal,
+                });
+            }
+            catch (error) {
+                if (error instanceof QdrantError)
+                    lastError = error;
+                throw error;
+            }
         });
-        // Fix: a creation whose connection dropped goes on on the server and may land only after the cleanup
-        // before the retry (found by the test that restarts the server mid-creation): clean up again now.
-        if (retried)
-            await deleteOrphans(made.name);
-        return made;
+    }
+    /**
+     * What the server is doing with a collection's snapshots, read from its telemetry; undefined where the
+     * telemetry cannot be read (a key without global read access, a proxy that hides it).
+     */
+    async snapshotActivity(collection) {
+        try {
+            const telemetry = await this.send('GET', '/telemetry', {
+                query: { details_level: '2' },
+                timeoutMs: 30_000,
+            });
+            const entry = telemetry.collections?.snapshots?.find((s) => s.id === collection);
+            return {
+                running: entry?.running_snapshots ?? 0,
+                recovering: entry?.running_snapshot_recovery ?? 0,
+            };
+        }
+        catch {
+            return undefined;
+        }
+    }
+    /**
+     * Waits for a creation that an earlier attempt may have started; its snapshot, or undefined if none.
+     * Telemetry is read only here, after a failure: on a server with many collections it is large.
+     */
+    async settleCreation(collection, before, signal) {
+        const started = Date.now();
+        for (;;) {
+            const fresh = (await this.listSnapshots(collection))
+                .filter((s) => !before.has(s.name))
+                .sort((a, b) => String(b.creation_time).localeCompare(String(a.creation_time)));
+            if (fresh[0])
+                return fresh[0];
+            const activity = await this.snapshotActivity(collection);
+            const waited = Date.now() - started;
+            // A request still in flight has not started yet: it gets a short grace period, as does everything
+            // when the telemetry cannot be read.
+            const running = activity !== undefined && activity.running > 0;
+            if (!running && waited > (activity ? SETTLE_POLL_MS * 2 : SETTLE_GRACE_MS))
+                return undefined;
+            if (waited > this.options.timeoutMs)
+                return undefined;
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(SETTLE_POLL_MS, undefined, { signal });
+        }
     }
     /**
      * Streams a snapshot into `destination`, hashing it in the same pass. The bytes land in a temporary
      * file that is renamed into place only when complete and, if `expectedSha256` is given, matching.
      */
     async downloadSnapshot(collection, snapshot, destination, options = {}) {
-        const route = path `/collections/${collection}/snapshots/${snapshot}`;
+        const route = client_path `/collections/${collection}/snapshots/${snapshot}`;
         const partial = `${destination}.partial`;
         try {
             const result = await this.retried(() => this.downloadOnce(route, partial, options));
@@ -40645,21 +40064,21 @@ class QdrantClient {
         const stored = (0,external_node_crypto_.createHash)('sha256');
         let size = 0;
         let storedSize = 0;
-        const wireTap = (0,tap/* tap */.M)((chunk) => {
+        const wireTap = tap((chunk) => {
             wire.update(chunk);
             size += chunk.length;
             options.onProgress?.(size, total);
         });
-        const storedTap = (0,tap/* tap */.M)((chunk) => {
+        const storedTap = tap((chunk) => {
             stored.update(chunk);
             storedSize += chunk.length;
         });
         try {
             if (options.transform) {
-                await (0,external_node_stream_promises_.pipeline)(body, wireTap, options.transform, storedTap, (0,external_node_fs_.createWriteStream)(partial));
+                await (0,external_node_stream_promises_namespaceObject.pipeline)(body, wireTap, options.transform, storedTap, (0,external_node_fs_namespaceObject.createWriteStream)(partial));
             }
             else {
-                await (0,external_node_stream_promises_.pipeline)(body, wireTap, storedTap, (0,external_node_fs_.createWriteStream)(partial));
+                await (0,external_node_stream_promises_namespaceObject.pipeline)(body, wireTap, storedTap, (0,external_node_fs_namespaceObject.createWriteStream)(partial));
             }
         }
         catch (error) {
@@ -40677,17 +40096,72 @@ class QdrantClient {
     /**
      * Recovers `collection` from a snapshot file by upload (`priority=snapshot`: without it a new
      * collection can end up empty). The server checks `checksum` before touching anything. The file is
-     * reopened on every attempt, so a retry sends it whole again.
+     * reopened on every attempt, so a retry sends it whole again. Qdrant keeps the uploaded file among the
+     * collection's snapshots: it is deleted afterwards, so a restore leaves nothing behind on the server.
      *
-     * The multipart body is written by hand through node:http(s) from a pool of four reused 256 KiB buffers,
-     * not as an undici FormData over `openAsBlob`: that allocated a fresh buffer per chunk, so a restore
-     * peaked at 134 MiB RSS on Node 20 and up to 167 MiB on Node 24, and uploaded 1.1-1.2x slower than
-     * `curl -F`. With the pool, memory stays constant whatever the snapshot's size (bench/README.md).
+     * The multipart body is written by hand through node:http(s) from a pool of reused buffers, not as an
+     * undici FormData over `openAsBlob`, which allocates a fresh buffer per chunk: memory stays constant
+     * whatever the snapshot's size (bench/README.md has the figures).
      */
     async uploadSnapshot(collection, file, options) {
-        const route = path `/collections/${collection}/snapshots/upload`;
+        const route = client_path `/collections/${collection}/snapshots/upload`;
         const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-        await this.retried(() => this.uploadOnce(route, file, uploadedSnapshotName(collection), { query, signal: options.signal }));
+        const uploaded = uploadedSnapshotName(collection);
+        const { size } = await (0,promises_.stat)(file);
+        let lastError;
+        try {
+            await this.retried(async () => {
+                // Qdrant keeps recovering after the client is gone: after a failure that may have reached it, a
+                // second upload would start a second recovery. The copy it keeps of a complete upload says it
+                // arrived.
+                if (lastError && mayHaveReachedServer(lastError)) {
+                    if (await this.settleRecovery(collection, uploaded, size, options.signal))
+                        return true;
+                }
+                try {
+                    return await this.uploadOnce(route, file, uploaded, { query, signal: options.signal });
+                }
+                catch (error) {
+                    if (error instanceof QdrantError)
+                        lastError = error;
+                    throw error;
+                }
+            });
+        }
+        finally {
+            // Qdrant keeps the uploaded file among the collection's snapshots whatever the outcome.
+            await this.deleteSnapshot(collection, uploaded).catch(() => { });
+        }
+    }
+    /**
+     * True when an earlier attempt's upload reached the server whole and its recovery has ended. The upload
+     * may still be arriving when the client hears of the failure, so its absence is trusted only after a
+     * grace period.
+     */
+    async settleRecovery(collection, uploaded, size, signal) {
+        const started = Date.now();
+        let arrivedAt;
+        for (;;) {
+            const activity = await this.snapshotActivity(collection);
+            const waited = Date.now() - started;
+            if (waited > this.options.timeoutMs)
+                return false;
+            if (!activity || activity.recovering === 0) {
+                const copies = await this.listSnapshots(collection).catch(() => []);
+                if (copies.some((s) => s.name === uploaded && s.size === size)) {
+                    // Without telemetry nothing says when the recovery ends: give it the grace period too.
+                    if (activity)
+                        return true;
+                    arrivedAt ??= Date.now();
+                    if (Date.now() - arrivedAt > SETTLE_GRACE_MS)
+                        return true;
+                }
+                else if (waited > SETTLE_GRACE_MS) {
+                    return false;
+                }
+            }
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(SETTLE_POLL_MS, undefined, { signal });
+        }
     }
     async uploadOnce(route, file, filename, options) {
         const method = 'POST';
@@ -40721,9 +40195,8 @@ class QdrantClient {
     get(route) {
         return this.retried(() => this.send('GET', route));
     }
-    retried(operation, beforeRetry) {
+    retried(operation) {
         return withRetry(operation, this.retry, {
-            beforeRetry,
             onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`),
         });
     }
@@ -40795,10 +40268,9 @@ class QdrantClient {
         const deadline = AbortSignal.timeout(timeoutMs);
         const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
         const started = Date.now();
-        // Fix: the deadline (or the caller's signal) may fire while the body streams. undici then destroys the
-        // body with the signal's reason (a DOMException TimeoutError), which used to surface as an unknown,
-        // retryable failure: each retry got a fresh deadline, so a 10-minute deadline could last 50 minutes.
-        // Both are now recognised by the state of the signals, whatever error undici reports.
+        // The deadline (or the caller's signal) may fire while the body streams; undici then destroys the body
+        // with the signal's reason, an error that would otherwise read as a retryable failure (and each retry
+        // gets a fresh deadline). Both are recognised by the state of the signals, whatever error undici reports.
         const fail = (error) => {
             if (deadline.aborted)
                 return this.timedOut(method, route, Date.now() - started, timeoutMs);
@@ -40817,14 +40289,13 @@ class QdrantClient {
         }
         catch { }
         const trimmed = text.trim();
-        // Fix: only a 404 on `/` or an HTML 404 was recognised as "not Qdrant"; a proxy or another API answering
-        // a plain 404 on /collections read as "Qdrant answered 404". Every route this client calls exists in
-        // Qdrant, whose 404s are its JSON envelope or, for downloads, text starting "Not found:".
+        // Every route this client calls exists in Qdrant, whose 404s are its JSON envelope or, for downloads,
+        // text starting "Not found:": any other 404 (a proxy, another API) means the URL is not Qdrant.
         if (status === 404 && qdrantMessage === undefined && !/^Not found:/.test(trimmed)) {
             return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
         }
-        // Fix: Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is
-        // its own error message, and the 404 hint below needs it.
+        // Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is its own
+        // error message, and the 404 hint below needs it.
         if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
             qdrantMessage = trimmed;
         }
@@ -40833,14 +40304,14 @@ class QdrantClient {
         if (status === 404 &&
             collection &&
             collection !== 'aliases' &&
-            // Fix: was /collection/i, which also matched "Snapshot my-collection-1.snapshot not found".
+            // Not just /collection/i, which also matches "Snapshot my-collection-1.snapshot not found".
             /\bCollection `[^`]*` (doesn't|does not) exist/i.test(qdrantMessage ?? '')) {
             const existing = await this.listCollectionsQuietly();
-            hint = `Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`;
+            hint = [`Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`];
         }
         const retrySeconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
         const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
-        return new QdrantError(`Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint ? ` ${hint}` : ''}`, {
+        return new QdrantError(say `Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint.length ? ' ' : ''}${hint}`, {
             method,
             path: route,
             status,
@@ -40859,11 +40330,11 @@ class QdrantClient {
         }
     }
     wrapFailure(method, route, error) {
-        if (error instanceof QdrantError || error instanceof errors/* ActionError */.lZ)
+        if (error instanceof QdrantError || error instanceof ActionError)
             return error;
         const code = networkCode(error);
         if (code === 'ECONNREFUSED') {
-            return new QdrantError(`Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check 'url' (REST port, usually 6333) or use 'start: docker' / 'start: binary'.`, { method, path: route, code }, { cause: error });
+            return new QdrantError(say `Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check ${setting('url')} (REST port, usually 6333)${advice('start-qdrant')}.`, { method, path: route, code }, { cause: error });
         }
         if (code?.startsWith('ERR_SSL') || /wrong version number|ssl/i.test(String(error?.message))) {
             // node:http (uploads) reports a failed handshake as `write EPROTO ...:SSL routines:...:wrong version
@@ -40875,7 +40346,7 @@ class QdrantClient {
             return new QdrantError(`TLS handshake with ${this.url} failed for ${method} ${route} (${tlsCode ?? 'SSL error'}). The port probably speaks plain HTTP: use an http:// URL, or enable TLS on the server.`, { method, path: route, code: 'TLS' }, { cause: error });
         }
         if (code === 'ENOSPC') {
-            return new errors/* ActionError */.lZ(`The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`, { cause: error });
+            return new ActionError(say `The disk is full while writing ${route}: free space, or point ${setting('path')} at a larger volume.`, { cause: error });
         }
         if (isConnectionError(error)) {
             return new QdrantError(`The connection to ${this.url} broke during ${method} ${route} (${code ?? error.message}).`, 
@@ -40884,11 +40355,11 @@ class QdrantClient {
         }
         if (error instanceof Error && error.name === 'AbortError')
             return this.cancelled(method, route, error);
-        // Fix: a local file error (the destination folder missing, no permission) used to become a retryable
-        // QdrantError and was retried as if the server had failed. It is the runner's problem: say so.
+        // A local file error (the destination folder missing, no permission) is the runner's problem, not the
+        // server's: say so, and do not retry it.
         const local = error;
         if (local instanceof Error && typeof local.path === 'string' && typeof local.syscall === 'string') {
-            return new errors/* ActionError */.lZ(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
+            return new ActionError(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
                 cause: error,
             });
         }
@@ -40898,11 +40369,10 @@ class QdrantClient {
         return new QdrantError(`${method} ${route} was cancelled.`, { method, path: route, code: 'ABORTED' }, { cause: error });
     }
     timedOut(method, route, elapsedMs, timeoutMs) {
-        // Fix: the deadline was rounded to whole seconds, so a 300 ms deadline read "within 0 s".
-        return new QdrantError(`Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`, { method, path: route, code: 'TIMEOUT' });
+        return new QdrantError(say `Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise ${setting('timeout')} for large collections, or check the server.`, { method, path: route, code: 'TIMEOUT' });
     }
     notQdrant(method, route, why) {
-        return new QdrantError(`${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check 'url': it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`, { method, path: route, code: 'NOT_QDRANT' });
+        return new QdrantError(say `${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check ${setting('url')}: it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`, { method, path: route, code: 'NOT_QDRANT' });
     }
 }
 /** Seconds for a message: one decimal below 10 s, whole seconds above. */
@@ -40918,47 +40388,455 @@ function describeBody(text) {
     return JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed);
 }
 
+;// CONCATENATED MODULE: ./src/util/pool.ts
+/** Runs `worker` over `items`, at most `limit` at a time, keeping the results in input order. */
+async function mapPool(items, limit, worker) {
+    const results = new Array(items.length);
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await worker(items[index], index);
+        }
+    });
+    await Promise.all(lanes);
+    return results;
+}
 
-/***/ }),
+;// CONCATENATED MODULE: ./src/core/progress.ts
+/** Reports transfer progress at most every `everyMs`, with the rate since the start. */
+function progressTicker(reporter, collection, verb, everyMs = 3_000) {
+    const started = Date.now();
+    let last = started;
+    return (bytes, total) => {
+        const now = Date.now();
+        if (now - last < everyMs && bytes !== total)
+            return;
+        last = now;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        reporter.progress(collection, verb, bytes, total, bytes / seconds);
+    };
+}
 
-/***/ 9020:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+;// CONCATENATED MODULE: ./src/core/selection.ts
 
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Y: () => (/* binding */ runRestore)
-});
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
-// EXTERNAL MODULE: ./src/crypto.ts
-var src_crypto = __nccwpck_require__(5414);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/manifest.ts
-var src_manifest = __nccwpck_require__(5546);
-// EXTERNAL MODULE: ./src/names.ts
-var src_names = __nccwpck_require__(6455);
-// EXTERNAL MODULE: ./src/pool.ts
-var pool = __nccwpck_require__(9537);
-// EXTERNAL MODULE: ./src/qdrant/client.ts + 5 modules
-var qdrant_client = __nccwpck_require__(2302);
-// EXTERNAL MODULE: ./src/store/directory.ts
-var directory = __nccwpck_require__(2598);
-// EXTERNAL MODULE: ./src/tap.ts
-var tap = __nccwpck_require__(9202);
-;// CONCATENATED MODULE: ./src/version.ts
+/** True when the pattern uses glob syntax rather than naming one collection. */
+function isGlob(pattern) {
+    return GLOB_CHARS.test(pattern);
+}
+function globToRegExp(pattern) {
+    let source = '';
+    for (let i = 0; i < pattern.length; i++) {
+        const char = pattern[i];
+        if (char === '*')
+            source += '.*';
+        else if (char === '?')
+            source += '.';
+        else if (char === '[') {
+            const end = pattern.indexOf(']', i + 1);
+            if (end === -1)
+                source += '\\[';
+            else {
+                const body = pattern
+                    .slice(i + 1, end)
+                    .replace(/^!/, '^')
+                    .replace(/\\/g, '\\\\');
+                source += `[${body}]`;
+                i = end;
+            }
+        }
+        else
+            source += char.replace(/[.+^${}()|\\\]]/g, '\\$&');
+    }
+    return new RegExp(`^${source}$`);
+}
+function matchesAny(name, patterns) {
+    return patterns.some((pattern) => (isGlob(pattern) ? globToRegExp(pattern).test(name) : pattern === name));
+}
+/**
+ * Applies include and exclude patterns to the available names. A plain include name that does not exist
+ * is an error listing the names that do, and so is a selection that matches nothing: a typo must not
+ * silently back up (or restore) nothing. `source` names where the names come from ("the backup").
+ */
+function selectNames(available, selection, source) {
+    const { collections: include, exclude } = selection;
+    const list = available.length > 0 ? available.join(', ') : 'none';
+    const missing = include.filter((pattern) => !isGlob(pattern) && !available.includes(pattern));
+    if (missing.length > 0) {
+        throw new InputError(say `${subject('collections')} names ${missing.map((m) => JSON.stringify(m)).join(', ')}, which ${source} does not have; it has: ${list}.`);
+    }
+    const selected = available.filter((name) => matchesAny(name, include) && !matchesAny(name, exclude)).sort();
+    if (selected.length === 0) {
+        const minus = exclude.length ? say ` minus ${setting('exclude')} '${exclude.join(', ')}'` : [];
+        throw new InputError(say `Nothing in ${source} matches ${setting('collections')} '${include.join(', ')}'${minus}; it has: ${list}.`);
+    }
+    return selected;
+}
+/** The collections of a backup that a restore or a verify works on, each with its name on the server. */
+function selectTargets(collections, selection) {
+    const names = selectNames(collections.map((c) => c.name), selection, 'the backup');
+    for (const from of selection.rename.keys()) {
+        if (!names.includes(from)) {
+            throw new InputError(say `${subject('rename')} renames ${JSON.stringify(from)}, which is not among the collections selected (${names.join(', ')}).`);
+        }
+    }
+    return collections
+        .filter((entry) => names.includes(entry.name))
+        .map((entry) => ({
+        entry,
+        target: selection.rename.get(entry.name) ?? entry.name,
+        aliases: selection.aliases ? entry.aliases : [],
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/core/backup.ts
+
+
+
+
+
+
+
+
+
+
+/** Snapshots every selected collection into `options.path` and writes the manifest. */
+async function runBackup(client, options, reporter) {
+    const { version } = await client.version();
+    reporter.info(`Qdrant ${version} at ${client.url}`);
+    const available = await client.listCollections();
+    if (available.length === 0) {
+        throw new ActionError(say `No collections found at ${client.url}: there is nothing to back up. Check ${setting('url')} and ${setting('api-key')}.`);
+    }
+    const selected = selectNames(available, options, `the server at ${client.url}`);
+    await prepareFolder(options.path);
+    const aliases = options.aliases ? await client.aliases() : [];
+    const taken = new Set();
+    const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
+    const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
+    reporter.info(`Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`);
+    const outcomes = await mapPool(selected, options.concurrency, async (name) => {
+        try {
+            return await reporter.group(`Back up ${name}`, (scoped) => backupCollection(client, name, files.get(name), aliasesOf(aliases, name), options, scoped));
+        }
+        catch (error) {
+            const message = describeError(error, reporter.wording);
+            reporter.warning(`Collection ${name} was not backed up: ${message}`);
+            return { name, error: message };
+        }
+    });
+    const collections = outcomes.filter((o) => !('error' in o));
+    const failed = outcomes.filter((o) => 'error' in o);
+    const manifest = {
+        format: MANIFEST_FORMAT,
+        version: MANIFEST_VERSION,
+        created_at: new Date().toISOString(),
+        qdrant_version: version,
+        complete: failed.length === 0,
+        encryption: options.encryptionKey ? ENCRYPTION_SCHEME : null,
+        collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
+        failed,
+    };
+    const manifestPath = await writeManifest(options.path, manifest);
+    return {
+        qdrantVersion: version,
+        path: options.path,
+        manifestPath,
+        manifest,
+        collections,
+        failed,
+        points: collections.reduce((sum, c) => sum + c.points, 0),
+        bytes: collections.reduce((sum, c) => sum + c.size, 0),
+    };
+}
+function aliasesOf(aliases, collection) {
+    return aliases
+        .filter((alias) => alias.collection_name === collection)
+        .map((alias) => alias.alias_name)
+        .sort();
+}
+async function backupCollection(client, name, file, aliases, options, reporter) {
+    const started = Date.now();
+    const info = await client.collectionInfo(name);
+    const countBefore = await client.exactCount(name);
+    const snapshot = await client.createSnapshot(name);
+    const countAfter = await client.exactCount(name);
+    if (countBefore !== countAfter) {
+        reporter.warning(`Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after); the manifest records ${countAfter}, so a restore verifies against that.`);
+    }
+    reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);
+    try {
+        const destination = external_node_path_.join(options.path, file);
+        const download = () => client.downloadSnapshot(name, snapshot.name, destination, {
+            expectedSha256: snapshot.checksum ?? undefined,
+            transform: options.encryptionKey ? encryptStream(options.encryptionKey) : undefined,
+            onProgress: progressTicker(reporter, name, 'downloaded'),
+        });
+        let result;
+        try {
+            result = await download();
+        }
+        catch (error) {
+            if (!(error instanceof ChecksumMismatchError))
+                throw error;
+            reporter.warning(`${error.message} Downloading once more.`);
+            result = await download();
+        }
+        if (!snapshot.checksum) {
+            reporter.warning(`Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`);
+        }
+        return {
+            name,
+            file,
+            size: result.storedSize,
+            sha256: result.storedSha256,
+            points: countAfter,
+            config: info.config.params,
+            aliases,
+            encrypted: Boolean(options.encryptionKey),
+            snapshot_size: result.size,
+            snapshot_sha256: result.sha256,
+            durationMs: Date.now() - started,
+        };
+    }
+    finally {
+        if (!options.keepServerSnapshots) {
+            await client.deleteSnapshot(name, snapshot.name).catch((error) => {
+                reporter.warning(`Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error, reporter.wording)}`);
+            });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/connect.ts
+
+/** The Qdrant client of a run: one deadline per call, retries reported as warnings. */
+function connect(connection, reporter) {
+    return new QdrantClient({
+        url: connection.url,
+        apiKey: connection.apiKey,
+        timeoutMs: connection.timeoutSeconds * 1000,
+        onRetry: (message) => reporter.warning(message),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/verify.ts
+
+
+
+/** The parts of a collection's config that a restore must reproduce: vectors and sparse vectors. */
+function vectorConfig(params) {
+    return { vectors: params.vectors ?? null, sparse_vectors: params.sparse_vectors ?? null };
+}
+/**
+ * Compares the live server with the backup's expectations: exact point count, vector and sparse-vector
+ * config, aliases. Never changes anything on the server.
+ */
+async function verifyCollections(client, targets, concurrency, reporter) {
+    const aliasList = await client.aliases();
+    return mapPool(targets, concurrency, async ({ entry: expected, target, aliases }) => {
+        const problems = [];
+        let points;
+        try {
+            points = await client.exactCount(target);
+            if (points !== expected.points) {
+                problems.push(`points: expected ${expected.points}, found ${points}`);
+            }
+            const info = await client.collectionInfo(target);
+            const want = vectorConfig(expected.config);
+            const have = vectorConfig(info.config.params);
+            if (!(0,external_node_util_.isDeepStrictEqual)(want.vectors, have.vectors)) {
+                problems.push(`vectors config: expected ${JSON.stringify(want.vectors)}, found ${JSON.stringify(have.vectors)}`);
+            }
+            if (!(0,external_node_util_.isDeepStrictEqual)(want.sparse_vectors, have.sparse_vectors)) {
+                problems.push(`sparse vectors config: expected ${JSON.stringify(want.sparse_vectors)}, found ${JSON.stringify(have.sparse_vectors)}`);
+            }
+            for (const alias of aliases) {
+                const found = aliasList.find((a) => a.alias_name === alias);
+                if (!found)
+                    problems.push(`alias ${alias}: missing`);
+                else if (found.collection_name !== target) {
+                    problems.push(`alias ${alias}: points at ${found.collection_name}, expected ${target}`);
+                }
+            }
+        }
+        catch (error) {
+            problems.push(describeError(error, reporter.wording));
+        }
+        return { name: target, ok: problems.length === 0, points, problems };
+    });
+}
+function describeFailures(results) {
+    return results
+        .filter((r) => !r.ok)
+        .map((r) => `${r.name}: ${r.problems.join('; ')}`)
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/core/outcome.ts
+
+
+/**
+ * The error that fails a backup in which some collections failed, or undefined when all were saved.
+ * `stored` says where the others went besides the folder ("uploaded").
+ */
+function backupFailure(result, stored) {
+    if (result.failed.length === 0)
+        return undefined;
+    return new ActionError(`The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}. The other ${result.collections.length} collection(s) were saved${stored ? ` and ${stored}` : ''} with "complete": false.`);
+}
+/** The error that fails a restore in which a collection failed or did not verify, or undefined. */
+function restoreFailure(result) {
+    const failed = result.collections.filter((c) => c.outcome === 'failed');
+    if (failed.length > 0) {
+        return new ActionError(`Restore failed for ${failed.map((f) => `${f.target}: ${f.error}`).join('; ')}`);
+    }
+    const mismatches = result.collections.flatMap((c) => (c.verify && !c.verify.ok ? [c.verify] : []));
+    if (mismatches.length > 0) {
+        return new VerificationError(`Verification failed; the restored collections do not match the backup (they are kept for inspection):\n${describeFailures(mismatches)}`);
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/util/format.ts
+/** Human-readable sizes, rates and durations for logs and summaries. */
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const seconds = ms / 1000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+function formatRate(bytesPerSecond) {
+    return `${formatBytes(bytesPerSecond)}/s`;
+}
+/** A transfer's progress in one line: "products: 1.2 GiB of 2.0 GiB (60%) downloaded, 410.3 MiB/s". */
+function formatProgress(collection, verb, done, total, bytesPerSecond) {
+    const of = total ? ` of ${formatBytes(total)} (${Math.floor((done / total) * 100)}%)` : '';
+    return `${collection}: ${formatBytes(done)}${of} ${verb}, ${formatRate(bytesPerSecond)}`;
+}
+
+;// CONCATENATED MODULE: ./src/core/report.ts
+
+/** The backup as a table; `notes` are the adapter's own (where the backup was stored). */
+function backupReport(result, notes = []) {
+    const rows = result.collections.map((c) => [
+        c.name,
+        String(c.points),
+        formatBytes(c.size),
+        `${c.sha256.slice(0, 12)}…`,
+        formatDuration(c.durationMs),
+    ]);
+    for (const failure of result.failed)
+        rows.push([failure.name, '—', '—', '—', `❌ ${failure.error}`]);
+    rows.push(['**Total**', String(result.points), formatBytes(result.bytes), '', '']);
+    const allNotes = [`Manifest: \`${result.manifestPath}\``];
+    if (result.manifest.encryption)
+        allNotes.push('Snapshot files are encrypted with age.');
+    allNotes.push(...notes);
+    if (result.failed.length > 0)
+        allNotes.push(`⚠️ Incomplete: ${result.failed.length} collection(s) failed.`);
+    return {
+        title: 'Qdrant backup',
+        lines: [
+            `Qdrant ${result.qdrantVersion}: ${result.collections.length} collection(s) backed up to \`${result.path}\`.`,
+        ],
+        header: ['Collection', 'Points', 'Size', 'SHA-256', 'Duration'],
+        rows,
+        notes: allNotes,
+    };
+}
+function restoreReport(result, source) {
+    const rows = result.collections.map((c) => {
+        const mark = c.outcome === 'failed'
+            ? `❌ ${c.error ?? 'failed'}`
+            : c.outcome === 'skipped'
+                ? '⏭️ skipped (exists)'
+                : c.verify
+                    ? c.verify.ok
+                        ? '✅ verified'
+                        : `❌ ${c.verify.problems.join('; ')}`
+                    : '✅ restored (not verified)';
+        return [
+            c.target === c.name ? c.name : `${c.name} → ${c.target}`,
+            String(c.points),
+            formatBytes(c.size),
+            formatDuration(c.durationMs),
+            mark,
+        ];
+    });
+    return {
+        title: 'Qdrant restore',
+        lines: [
+            `Backup of Qdrant ${result.manifest.qdrant_version} from ${result.manifest.created_at} (${source}) restored into Qdrant ${result.qdrantVersion}.`,
+        ],
+        header: ['Collection', 'Points', 'Size', 'Duration', 'Result'],
+        rows,
+        notes: [`Verified: **${result.verified}**`],
+    };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/core/aliases.ts
+
+
+// Collection snapshots do not contain aliases: a backup records them in the manifest, a restore recreates them.
+/** The aliases that point at `collection`, sorted. */
+function aliases_aliasesOf(aliases, collection) {
+    return aliases
+        .filter((alias) => alias.collection_name === collection)
+        .map((alias) => alias.alias_name)
+        .sort();
+}
+/**
+ * Points each recorded alias at its restored collection. An alias that points elsewhere is moved only with
+ * if-exists: overwrite; otherwise it is kept, with a warning. A failure here is a warning too: the
+ * collections are restored, and verification reports any alias that is missing.
+ */
+async function restoreAliases(client, restored, serverAliases, ifExists, reporter) {
+    const actions = [];
+    for (const { target, aliases } of restored) {
+        for (const alias of aliases) {
+            const current = serverAliases.find((a) => a.alias_name === alias);
+            if (current?.collection_name === target)
+                continue;
+            if (current && ifExists !== 'overwrite') {
+                reporter.warning(render(say `Alias ${alias} already points at ${current.collection_name}; kept (${settingValue('if-exists', ifExists)}).`, reporter.wording));
+                continue;
+            }
+            if (current)
+                actions.push({ delete_alias: { alias_name: alias } });
+            actions.push({ create_alias: { collection_name: target, alias_name: alias } });
+        }
+    }
+    if (actions.length === 0)
+        return;
+    try {
+        await client.updateAliases(actions);
+        reporter.info(`Aliases restored: ${actions.filter((a) => 'create_alias' in a).length}.`);
+    }
+    catch (error) {
+        reporter.warning(`Aliases were not restored: ${describeError(error, reporter.wording)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/version.ts
+
 
 function majorMinor(version) {
     const match = /^v?(\d+)\.(\d+)/.exec(version);
@@ -40977,15 +40855,56 @@ function checkVersionCompatible(backupVersion, serverVersion, url, allowMismatch
     const accepted = from ? `${from[0]}.${from[1]}.x or ${from[0]}.${from[1] + 1}.x` : 'the same minor version';
     const message = `The backup was made with Qdrant ${backupVersion}; the server at ${url} runs ${serverVersion}. A snapshot restores on the same or the next minor version only (${accepted}).`;
     if (allowMismatch) {
-        reporter.warning(`${message} Trying anyway (allow-version-mismatch: true).`);
+        reporter.warning(render(say `${message} Trying anyway (${settingValue('allow-version-mismatch', true)}).`, reporter.wording));
         return;
     }
-    throw new errors/* ActionError */.lZ(`${message} Nothing was restored. Run a Qdrant of a compatible version (for example 'qdrant-version' with 'start'), or set 'allow-version-mismatch: true' to try anyway.`);
+    throw new ActionError(say `${message} Nothing was restored. Run a Qdrant of a compatible version${advice('compatible-qdrant')}, or use ${settingValue('allow-version-mismatch', true)} to try anyway.`);
 }
 
-// EXTERNAL MODULE: ./src/verify.ts
-var verify = __nccwpck_require__(5538);
-;// CONCATENATED MODULE: ./src/restore.ts
+;// CONCATENATED MODULE: ./src/core/restore-plan.ts
+
+
+
+/**
+ * Reads the server (version, collections, aliases) and decides what the restore does, refusing before the
+ * first upload when the version is too far apart or when if-exists forbids touching what is there. A
+ * backed-up name that is an alias on the server counts as existing.
+ */
+async function planRestore(client, manifest, targets, options, reporter) {
+    const { version } = await client.version();
+    checkVersionCompatible(manifest.qdrant_version, version, client.url, options.allowVersionMismatch, reporter);
+    const existing = new Set(await client.listCollections());
+    const serverAliases = await client.aliases();
+    const collections = targets.map((target) => {
+        const aliasOf = serverAliases.find((a) => a.alias_name === target.target)?.collection_name;
+        return { ...target, exists: existing.has(target.target) || aliasOf !== undefined, aliasOf };
+    });
+    checkConflicts(collections, serverAliases, options, client.url);
+    return { qdrantVersion: version, collections, serverAliases };
+}
+function checkConflicts(plan, serverAliases, options, url) {
+    // An alias name would lead the upload into the collection it points at: never a collection of the
+    // backup's name, so not even 'overwrite' may write there.
+    const aliased = plan.filter((p) => p.aliasOf !== undefined);
+    if (options.ifExists === 'overwrite' && aliased.length > 0) {
+        throw new ActionError(say `Nothing was restored: ${aliased.map((p) => `${p.target} is an alias of collection ${p.aliasOf}`).join(', ')} at ${url}; a restore there would replace ${aliased.length === 1 ? 'that collection' : 'those collections'}, which ${settingValue('if-exists', 'overwrite')} never does. Delete the alias first, or restore under other names with ${setting('rename')}.`);
+    }
+    if (options.ifExists !== 'fail')
+        return;
+    const clashes = plan
+        .filter((p) => p.exists)
+        .map((p) => (p.aliasOf ? `alias ${p.target} (of collection ${p.aliasOf})` : `collection ${p.target}`));
+    // Target aliases are empty when aliases are left out.
+    const aliasClashes = plan.flatMap((p) => p.aliases
+        .map((alias) => ({ alias, current: serverAliases.find((a) => a.alias_name === alias) }))
+        .filter(({ current }) => current && current.collection_name !== p.target)
+        .map(({ alias, current }) => `alias ${alias} (points at ${current.collection_name})`));
+    if (clashes.length + aliasClashes.length > 0) {
+        throw new ActionError(say `Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and ${settingValue('if-exists', 'fail')} keeps them untouched. Set ${setting('if-exists')} to skip (keep them) or overwrite (replace them), or restore under other names with ${setting('rename')}.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/restore.ts
 
 
 
@@ -40999,98 +40918,22 @@ var verify = __nccwpck_require__(5538);
 
 
 
-
-
-
-/** Restores the backup at `options.path` into the server, then verifies it against the manifest. */
+/**
+ * Restores the backup at `options.path` into the server, then verifies it against the manifest: check the
+ * backup, plan against the server, restore each collection, recreate aliases, verify.
+ */
 async function runRestore(client, options, reporter) {
-    // Everything about the backup is checked before the first request to the server.
-    const manifest = await (0,src_manifest/* readManifest */.WI)(options.path);
-    if (!manifest.complete) {
-        reporter.warning(`This backup is incomplete: ${manifest.failed.map((f) => `${f.name} (${f.error})`).join(', ') || 'some collections failed'}. The others are restored.`);
-    }
-    const names = (0,src_names/* selectNames */.$W)(manifest.collections.map((c) => c.name), options.collections, options.exclude, 'the backup');
-    if (names.length === 0) {
-        throw new errors/* InputError */.dz(`No collection of the backup matches collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; the backup has: ${manifest.collections.map((c) => c.name).join(', ') || 'none'}.`);
-    }
-    for (const from of options.rename.keys()) {
-        if (!names.includes(from)) {
-            throw new errors/* InputError */.dz(`Input 'rename' renames ${JSON.stringify(from)}, which is not among the collections being restored (${names.join(', ')}).`);
-        }
-    }
-    const selected = manifest.collections.filter((c) => names.includes(c.name));
-    await (0,directory/* validateBackupFolder */.li)(options.path, manifest, selected);
-    reporter.info(`Backup validated: ${selected.length} collection(s), sizes and SHA-256 checksums match the manifest.`);
-    let tempDir;
-    if (manifest.encryption) {
-        const tempRoot = options.tempDir ?? external_node_os_.tmpdir();
-        await (0,promises_.mkdir)(tempRoot, { recursive: true });
-        tempDir = await (0,promises_.mkdtemp)(external_node_path_.join(tempRoot, 'qdrant-snapshot-'));
-    }
+    const { manifest, targets } = await checkBackup(options, reporter);
+    const tempDir = manifest.encryption ? await makeTempDir(options.tempDir) : undefined;
     try {
-        const files = await plaintextFiles(manifest, selected, options, tempDir);
-        const { version } = await client.version();
-        checkVersionCompatible(manifest.qdrant_version, version, client.url, options.allowVersionMismatch, reporter);
-        const existing = new Set(await client.listCollections());
-        const serverAliases = await client.aliases();
-        const plan = selected.map((entry) => {
-            const target = options.rename.get(entry.name) ?? entry.name;
-            const aliasOf = serverAliases.find((a) => a.alias_name === target)?.collection_name;
-            return { entry, target, exists: existing.has(target) || aliasOf !== undefined, aliasOf };
-        });
-        checkConflicts(plan, serverAliases, options, client.url);
-        const outcomes = await (0,pool/* mapPool */.P)(plan, options.concurrency, async ({ entry, target, exists, aliasOf }) => {
-            const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
-            if (exists && options.ifExists === 'skip') {
-                reporter.info(`${aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`}; skipped (if-exists: skip).`);
-                return { ...base, outcome: 'skipped', durationMs: 0 };
-            }
-            const started = Date.now();
-            try {
-                await reporter.group(`Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`, async (scoped) => {
-                    scoped.info(`Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${exists ? ', replacing the existing collection (if-exists: overwrite)' : ''}.`);
-                    await client.uploadSnapshot(target, files.get(entry.name), {
-                        checksum: entry.snapshot_sha256,
-                        priority: 'snapshot',
-                    });
-                    // Qdrant keeps the uploaded file among the collection's snapshots (named after the multipart
-                    // file name): remove it so a restore leaves nothing behind on the server.
-                    await client.deleteSnapshot(target, (0,qdrant_client/* uploadedSnapshotName */.cW)(target)).catch(() => { });
-                });
-                return { ...base, outcome: 'restored', durationMs: Date.now() - started };
-            }
-            catch (error) {
-                reporter.warning(`Collection ${target} was not restored: ${(0,errors/* describeError */.Uc)(error)}`);
-                return {
-                    ...base,
-                    outcome: 'failed',
-                    durationMs: Date.now() - started,
-                    error: (0,errors/* describeError */.Uc)(error),
-                };
-            }
-        });
-        const restored = outcomes.filter((o) => o.outcome === 'restored');
-        if (options.aliases)
-            await restoreAliases(client, plan, restored, serverAliases, options.ifExists, reporter);
-        let verified = false;
-        if (options.verify && restored.length > 0) {
-            const results = await (0,verify/* verifyCollections */.T)(client, plan
-                .filter((p) => restored.some((r) => r.target === p.target))
-                .map((p) => ({
-                expected: p.entry,
-                target: p.target,
-                aliases: options.aliases ? p.entry.aliases : [],
-            })), options.concurrency);
-            for (const result of results) {
-                const outcome = outcomes.find((o) => o.target === result.name);
-                outcome.verify = result;
-                if (result.points !== undefined)
-                    outcome.points = result.points;
-            }
-            verified = results.every((r) => r.ok);
-        }
+        const files = await plaintextFiles(options.path, targets.map((t) => t.entry), tempDir ? { key: options.encryptionKey, tempDir } : undefined);
+        const plan = await planRestore(client, manifest, targets, options, reporter);
+        const outcomes = await mapPool(plan.collections, options.concurrency, (planned) => restoreCollection(client, planned, files.get(planned.entry.name), options.ifExists, reporter));
+        const restored = plan.collections.filter((p) => outcomes.some((o) => o.target === p.target && o.outcome === 'restored'));
+        await restoreAliases(client, restored, plan.serverAliases, options.ifExists, reporter);
+        const verified = options.verify && (await verifyRestored(client, restored, outcomes, options, reporter));
         return {
-            qdrantVersion: version,
+            qdrantVersion: plan.qdrantVersion,
             manifest,
             collections: outcomes,
             verified,
@@ -41102,276 +40945,294 @@ async function runRestore(client, options, reporter) {
             await (0,promises_.rm)(tempDir, { recursive: true, force: true });
     }
 }
-/**
- * The files to upload: the backup's own, or decrypted copies checked against the snapshot's SHA-256.
- * A missing or wrong key fails here, before the server is touched.
- */
-async function plaintextFiles(manifest, selected, options, tempDir) {
-    const files = new Map();
-    if (!manifest.encryption) {
-        for (const entry of selected)
-            files.set(entry.name, external_node_path_.join(options.path, entry.file));
-        return files;
+/** Everything about the backup is checked before the first request to the server. */
+async function checkBackup(options, reporter) {
+    const manifest = await readManifest(options.path);
+    if (!manifest.complete) {
+        reporter.warning(`This backup is incomplete: ${manifest.failed.map((f) => `${f.name} (${f.error})`).join(', ') || 'some collections failed'}. The others are restored.`);
     }
-    if (!options.encryptionKey) {
-        throw new errors/* ManifestError */.Sh("This backup is encrypted (age); give the key it was made with in 'encryption-key' (for example ${{ secrets.QDRANT_BACKUP_KEY }}).");
-    }
-    for (const entry of selected) {
-        const plain = external_node_path_.join(tempDir, `${entry.file}.plain`);
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        await (0,external_node_stream_promises_.pipeline)((0,external_node_fs_.createReadStream)(external_node_path_.join(options.path, entry.file)), (0,src_crypto/* decryptStream */.UC)(options.encryptionKey, entry.file), (0,tap/* tap */.M)((chunk) => hash.update(chunk)), (0,external_node_fs_.createWriteStream)(plain));
-        const actual = hash.digest('hex');
-        if (actual !== entry.snapshot_sha256) {
-            throw new errors/* ManifestError */.Sh(`${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`);
-        }
-        files.set(entry.name, plain);
-    }
-    return files;
+    const targets = selectTargets(manifest.collections, options);
+    await validateBackupFolder(options.path, manifest, targets.map((t) => t.entry));
+    reporter.info(`Backup validated: ${targets.length} collection(s), sizes and SHA-256 checksums match the manifest.`);
+    return { manifest, targets };
 }
-function checkConflicts(plan, serverAliases, options, url) {
-    // An alias name would lead the upload into the collection it points at: never a collection of the
-    // backup's name, so not even 'overwrite' may write there.
-    const aliased = plan.filter((p) => p.aliasOf !== undefined);
-    if (options.ifExists === 'overwrite' && aliased.length > 0) {
-        throw new errors/* ActionError */.lZ(`Nothing was restored: ${aliased.map((p) => `${p.target} is an alias of collection ${p.aliasOf}`).join(', ')} at ${url}; a restore there would replace ${aliased.length === 1 ? 'that collection' : 'those collections'}, which if-exists: overwrite never does. Delete the alias first, or restore under other names with 'rename'.`);
-    }
-    if (options.ifExists !== 'fail')
-        return;
-    const clashes = plan
-        .filter((p) => p.exists)
-        .map((p) => (p.aliasOf ? `alias ${p.target} (of collection ${p.aliasOf})` : `collection ${p.target}`));
-    const aliasClashes = options.aliases
-        ? plan.flatMap((p) => p.entry.aliases
-            .map((alias) => ({
-            alias,
-            current: serverAliases.find((a) => a.alias_name === alias),
-            target: p.target,
-        }))
-            .filter(({ current, target }) => current && current.collection_name !== target)
-            .map(({ alias, current }) => `alias ${alias} (points at ${current.collection_name})`))
-        : [];
-    if (clashes.length + aliasClashes.length > 0) {
-        throw new errors/* ActionError */.lZ(`Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and if-exists: fail keeps them untouched. Set 'if-exists' to skip (keep them) or overwrite (replace them), or restore under other names with 'rename'.`);
-    }
+async function makeTempDir(root = external_node_os_namespaceObject.tmpdir()) {
+    await (0,promises_.mkdir)(root, { recursive: true });
+    return (0,promises_.mkdtemp)(external_node_path_.join(root, 'qdrant-snapshot-'));
 }
-async function restoreAliases(client, plan, restored, serverAliases, ifExists, reporter) {
-    const actions = [];
-    for (const { entry, target } of plan) {
-        if (!restored.some((r) => r.target === target))
-            continue;
-        for (const alias of entry.aliases) {
-            const current = serverAliases.find((a) => a.alias_name === alias);
-            if (current?.collection_name === target)
-                continue;
-            if (current && ifExists !== 'overwrite') {
-                reporter.warning(`Alias ${alias} already points at ${current.collection_name}; kept (if-exists: ${ifExists}).`);
-                continue;
-            }
-            if (current)
-                actions.push({ delete_alias: { alias_name: alias } });
-            actions.push({ create_alias: { collection_name: target, alias_name: alias } });
-        }
+/** Uploads one collection's snapshot (or skips it); a failure is recorded, never thrown. */
+async function restoreCollection(client, { entry, target, exists, aliasOf }, file, ifExists, reporter) {
+    const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
+    const words = (message) => render(message, reporter.wording);
+    if (exists && ifExists === 'skip') {
+        const what = aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`;
+        reporter.info(words(say `${what}; skipped (${settingValue('if-exists', 'skip')}).`));
+        return { ...base, outcome: 'skipped', durationMs: 0 };
     }
-    if (actions.length === 0)
-        return;
+    const started = Date.now();
     try {
-        await client.updateAliases(actions);
-        reporter.info(`Aliases restored: ${actions.filter((a) => 'create_alias' in a).length}.`);
+        await reporter.group(`Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`, async (scoped) => {
+            const replacing = exists
+                ? say `, replacing the existing collection (${settingValue('if-exists', 'overwrite')})`
+                : [];
+            scoped.info(words(say `Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${replacing}.`));
+            await client.uploadSnapshot(target, file, { checksum: entry.snapshot_sha256, priority: 'snapshot' });
+        });
+        return { ...base, outcome: 'restored', durationMs: Date.now() - started };
     }
     catch (error) {
-        reporter.warning(`Aliases were not restored: ${(0,errors/* describeError */.Uc)(error)}`);
+        const message = describeError(error, reporter.wording);
+        reporter.warning(`Collection ${target} was not restored: ${message}`);
+        return { ...base, outcome: 'failed', durationMs: Date.now() - started, error: message };
     }
 }
+/** Verifies the restored collections, recording each result (and the exact count found) on its outcome. */
+async function verifyRestored(client, restored, outcomes, options, reporter) {
+    if (restored.length === 0)
+        return false;
+    const results = await verifyCollections(client, restored, options.concurrency, reporter);
+    for (const result of results) {
+        const outcome = outcomes.find((o) => o.target === result.name);
+        outcome.verify = result;
+        if (result.points !== undefined)
+            outcome.points = result.points;
+    }
+    return results.every((r) => r.ok);
+}
 
-
-/***/ }),
-
-/***/ 2598:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cw: () => (/* binding */ listBackups),
-/* harmony export */   li: () => (/* binding */ validateBackupFolder)
-/* harmony export */ });
-/* unused harmony export sha256File */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5546);
+;// CONCATENATED MODULE: ./src/core/settings.ts
 
 
 
-
-
-/**
- * SHA-256 of a file, read through one reused 1 MiB buffer: twice as fast as a read stream and no garbage
- * per chunk (bench/: the check of a 1 GiB backup went from 1.59 s to 0.86 s, and +40 MiB RSS to +8 MiB).
- */
-async function sha256File(file) {
-    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256');
-    const handle = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(file, 'r');
+const IF_EXISTS = ['fail', 'skip', 'overwrite'];
+/** The defaults, as the raw text action.yml and README state them (a test holds the three together). */
+const DEFAULTS = {
+    url: 'http://localhost:6333',
+    'api-key': '',
+    collections: '*',
+    exclude: '',
+    concurrency: '2',
+    timeout: '3600',
+    'keep-server-snapshots': 'false',
+    aliases: 'true',
+    'encryption-key': '',
+    rename: '',
+    'if-exists': 'fail',
+    verify: 'true',
+    'allow-version-mismatch': 'false',
+};
+function settings_quoted(value) {
+    return JSON.stringify(value);
+}
+/** Splits a list value: items separated by commas or newlines, trimmed, empties dropped. */
+function splitList(value) {
+    return value
+        .split(/[,\n]/)
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+}
+const TRUE = ['true', 'True', 'TRUE', 'yes', 'on', '1'];
+const FALSE = ['false', 'False', 'FALSE', 'no', 'off', '0'];
+const settingInvalid = (id, text) => new InputError(say `${subject(id)} ${text}`);
+function oneOf(invalid, name, value, accepted) {
+    const match = accepted.find((candidate) => candidate === value.toLowerCase());
+    if (match)
+        return match;
+    const got = value === '' ? 'nothing' : settings_quoted(value);
+    throw invalid(name, `got ${got}; it accepts one of: ${accepted.join(', ')}.`);
+}
+function bool(invalid, name, value) {
+    if (TRUE.includes(value))
+        return true;
+    if (FALSE.includes(value))
+        return false;
+    throw invalid(name, `got ${settings_quoted(value)}; it accepts true or false.`);
+}
+function integer(invalid, name, value, min, max) {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+        throw invalid(name, `got ${settings_quoted(value)}; it accepts a whole number from ${min} to ${max}.`);
+    }
+    return Number(value);
+}
+function httpUrl(invalid, name, value) {
+    let parsed;
     try {
-        const buffer = Buffer.allocUnsafe(1 << 20);
-        for (;;) {
-            const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-            if (bytesRead === 0)
-                break;
-            hash.update(buffer.subarray(0, bytesRead));
+        parsed = new URL(value);
+    }
+    catch {
+        throw invalid(name, `got ${settings_quoted(value)}, which is not a URL; give the address of the Qdrant REST API, such as http://localhost:6333.`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        throw invalid(name, `got ${settings_quoted(value)}; it accepts an http:// or https:// URL (the REST port, usually 6333, not gRPC 6334).`);
+    }
+    if (parsed.username || parsed.password) {
+        throw invalid(name, say `must not carry credentials in the URL; pass the key in ${setting('api-key')} instead.`);
+    }
+    return value.replace(/\/+$/, '');
+}
+/** The collection-name rule applied to a setting's value (globs allowed where patterns are). */
+function checkCollectionName(name, id, { allowGlob = false } = {}) {
+    const problem = collectionNameProblem(name, { allowGlob });
+    if (problem) {
+        throw new InputError(say `${subject(id)}: collection name ${settings_quoted(name)} ${problem}; use the plain collection name as Qdrant lists it.`);
+    }
+}
+function collectionPatterns(id, value) {
+    const items = splitList(value);
+    for (const item of items)
+        checkCollectionName(item, id, { allowGlob: true });
+    return items;
+}
+function renames(value) {
+    const pairs = new Map();
+    for (const item of splitList(value)) {
+        const match = /^([^=]+)=([^=]+)$/.exec(item);
+        if (!match) {
+            throw settingInvalid('rename', `got ${settings_quoted(item)}; it accepts old=new pairs separated by commas or newlines, such as products=products_ci.`);
         }
+        const from = match[1].trim();
+        const to = match[2].trim();
+        checkCollectionName(from, 'rename');
+        checkCollectionName(to, 'rename');
+        if (pairs.has(from))
+            throw settingInvalid('rename', `names ${settings_quoted(from)} twice; give each collection one new name.`);
+        if ([...pairs.values()].includes(to)) {
+            throw settingInvalid('rename', `maps two collections to ${settings_quoted(to)}; each new name must be unique.`);
+        }
+        pairs.set(from, to);
     }
-    finally {
-        await handle.close();
-    }
-    return hash.digest('hex');
+    return pairs;
 }
 /**
- * Checks a backup folder against its manifest before anything touches a server: every file present with
- * its recorded size and SHA-256 (streamed), and nothing there that the manifest does not list.
+ * Parses and validates the shared settings, empty ones taking their DEFAULTS; throws InputError naming the
+ * setting, the value and what it accepts.
  */
-async function validateBackupFolder(folder, manifest, collections = manifest.collections) {
-    const expected = new Set([_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_FILE */ .h1, ...manifest.collections.map((c) => c.file)]);
-    const extra = (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(folder)).filter((entry) => !expected.has(entry));
-    if (extra.length > 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${folder} holds file(s) the manifest does not list: ${extra.join(', ')}. A backup folder holds manifest.json and its snapshot files only; remove the others or restore from an untouched backup.`);
-    }
-    for (const collection of collections) {
-        const file = node_path__WEBPACK_IMPORTED_MODULE_2__.join(folder, collection.file);
-        let size;
-        try {
-            size = (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat)(file)).size;
-        }
-        catch {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`The backup is missing ${collection.file} (collection ${collection.name}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection.name}.`);
-        }
-        if (size !== collection.size) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${collection.file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The file is truncated or damaged: use another backup.`);
-        }
-        const actual = await sha256File(file);
-        if (actual !== collection.sha256) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`);
-        }
-    }
-}
-/** Backup folders directly under `root` (or `root` itself), newest first by manifest date. */
-async function listBackups(root) {
-    const candidates = [root];
-    try {
-        for (const entry of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(root, { withFileTypes: true })) {
-            if (entry.isDirectory())
-                candidates.push(node_path__WEBPACK_IMPORTED_MODULE_2__.join(root, entry.name));
-        }
-    }
-    catch (error) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ManifestError */ .Sh(`Cannot read ${root}: ${error.message}.`);
-    }
-    const listings = [];
-    for (const folder of candidates) {
-        const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(folder).catch(() => []);
-        if (!entries.includes(_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .MANIFEST_FILE */ .h1))
-            continue;
-        try {
-            listings.push({ folder, manifest: await (0,_manifest_js__WEBPACK_IMPORTED_MODULE_4__/* .readManifest */ .WI)(folder) });
-        }
-        catch (error) {
-            listings.push({ folder, error: error.message });
-        }
-    }
-    return listings.sort((a, b) => (b.manifest?.created_at ?? '').localeCompare(a.manifest?.created_at ?? ''));
-}
-
-
-/***/ }),
-
-/***/ 8855:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   HA: () => (/* binding */ restoreReport),
-/* harmony export */   HZ: () => (/* binding */ backupReport),
-/* harmony export */   UH: () => (/* binding */ reportText)
-/* harmony export */ });
-/* unused harmony export reportMarkdown */
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6264);
-
-function backupReport(result, artifact) {
-    const rows = result.collections.map((c) => [
-        c.name,
-        String(c.points),
-        (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(c.size),
-        `${c.sha256.slice(0, 12)}…`,
-        (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(c.durationMs),
-    ]);
-    for (const failure of result.failed)
-        rows.push([failure.name, '—', '—', '—', `❌ ${failure.error}`]);
-    rows.push(['**Total**', String(result.points), (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(result.bytes), '', '']);
-    const notes = [`Manifest: \`${result.manifestPath}\``];
-    if (result.manifest.encryption)
-        notes.push('Snapshot files are encrypted with age (passphrase from `encryption-key`).');
-    if (artifact)
-        notes.push(`Artifact: **${artifact.name}** (id ${artifact.id}, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(artifact.size)})`);
-    else
-        notes.push('Artifact: not uploaded (`artifact: false`); the backup is in the folder above.');
-    if (result.failed.length > 0)
-        notes.push(`⚠️ Incomplete: ${result.failed.length} collection(s) failed.`);
-    return {
-        title: 'Qdrant backup',
-        lines: [
-            `Qdrant ${result.qdrantVersion}: ${result.collections.length} collection(s) backed up to \`${result.path}\`.`,
-        ],
-        header: ['Collection', 'Points', 'Size', 'SHA-256', 'Duration'],
-        rows,
-        notes,
+function parseSettings(read, mode) {
+    const raw = (id) => read(id) || DEFAULTS[id];
+    const v = settingInvalid;
+    const settings = {
+        url: httpUrl(v, 'url', raw('url')),
+        apiKey: raw('api-key') || undefined,
+        collections: collectionPatterns('collections', raw('collections')),
+        exclude: collectionPatterns('exclude', raw('exclude')),
+        concurrency: integer(v, 'concurrency', raw('concurrency'), 1, 32),
+        timeoutSeconds: integer(v, 'timeout', raw('timeout'), 1, 7 * 24 * 3600),
+        keepServerSnapshots: bool(v, 'keep-server-snapshots', raw('keep-server-snapshots')),
+        aliases: bool(v, 'aliases', raw('aliases')),
+        encryptionKey: raw('encryption-key') || undefined,
+        rename: renames(raw('rename')),
+        ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
+        verify: bool(v, 'verify', raw('verify')),
+        allowVersionMismatch: bool(v, 'allow-version-mismatch', raw('allow-version-mismatch')),
     };
+    if (mode === 'backup' && settings.rename.size > 0) {
+        throw new InputError(say `${subject('rename')} applies to a restore only; remove it from the backup.`);
+    }
+    if (settings.encryptionKey !== undefined && settings.encryptionKey.length < 16) {
+        throw new InputError(say `${subject('encryption-key')} is shorter than 16 characters; use a long random secret, such as the output of \`openssl rand -base64 32\`, and keep it secret.`);
+    }
+    return settings;
 }
-function restoreReport(result, source) {
-    const rows = result.collections.map((c) => {
-        const mark = c.outcome === 'failed'
-            ? `❌ ${c.error ?? 'failed'}`
-            : c.outcome === 'skipped'
-                ? '⏭️ skipped (exists)'
-                : c.verify
-                    ? c.verify.ok
-                        ? '✅ verified'
-                        : `❌ ${c.verify.problems.join('; ')}`
-                    : '✅ restored (not verified)';
-        return [
-            c.target === c.name ? c.name : `${c.name} → ${c.target}`,
-            String(c.points),
-            (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(c.size),
-            (0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(c.durationMs),
-            mark,
-        ];
-    });
-    return {
-        title: 'Qdrant restore',
-        lines: [
-            `Backup of Qdrant ${result.manifest.qdrant_version} from ${result.manifest.created_at} (${source}) restored into Qdrant ${result.qdrantVersion}.`,
-        ],
-        header: ['Collection', 'Points', 'Size', 'Duration', 'Result'],
-        rows,
-        notes: [`Verified: **${result.verified}**`],
+
+;// CONCATENATED MODULE: ./src/cli/options.ts
+
+
+
+
+const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
+
+Usage:
+  qdrant-snapshot backup  [--out DIR] [options]   snapshot collections into DIR/qdrant-snapshots-YYYY-MM-DD-HHMMSS/
+  qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
+  qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
+  qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
+
+Connection:
+  --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default ${DEFAULTS.url})
+  --api-key KEY            API key (env QDRANT_API_KEY)
+  --timeout SECONDS        deadline per collection operation (default ${DEFAULTS.timeout})
+
+Backup:
+  --out DIR                parent folder of backups (env BACKUP_DIR; default ~/.qdrant-snapshot/backups)
+  --collections LIST       names or globs, comma separated (default ${DEFAULTS.collections})
+  --exclude LIST           names or globs to leave out
+  --concurrency N          collections at a time (default ${DEFAULTS.concurrency})
+  --keep N                 afterwards, remove all but the newest N backup folders under --out
+                           (only folders holding a valid manifest are ever removed)
+  --keep-server-snapshots  leave the snapshots on the server after downloading them
+  --no-aliases             do not record aliases
+  --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
+
+Restore / verify:
+  --collections, --exclude select collections of the backup
+  --rename OLD=NEW,...     restore under other names
+  --if-exists fail|skip|overwrite   what to do with collections that exist (default ${DEFAULTS['if-exists']}: nothing is overwritten)
+  --no-verify              skip verification after restore
+  --no-aliases             do not recreate aliases
+  --allow-version-mismatch restore even when the server is more than one minor version away
+  --encryption-key KEY     key of an encrypted backup
+
+Other:
+  -h, --help               this help
+
+Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
+const FLAGS = {
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    timeout: { type: 'string' },
+    out: { type: 'string' },
+    collections: { type: 'string' },
+    exclude: { type: 'string' },
+    concurrency: { type: 'string' },
+    keep: { type: 'string' },
+    'keep-server-snapshots': { type: 'boolean' },
+    'no-aliases': { type: 'boolean' },
+    'encryption-key': { type: 'string' },
+    rename: { type: 'string' },
+    'if-exists': { type: 'string' },
+    'no-verify': { type: 'boolean' },
+    'allow-version-mismatch': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+};
+function defaultUrl() {
+    const value = process.env.QDRANT_URL || process.env.QDRANT_HOST || DEFAULTS.url;
+    return /^https?:\/\//.test(value) ? value : `http://${value}`;
+}
+/** The shared settings from flags (and the environment variables the seed scripts used). */
+function settingsFromFlags(mode, flags) {
+    const raw = {
+        url: flags.url ?? defaultUrl(),
+        'api-key': flags['api-key'] ?? process.env.QDRANT_API_KEY,
+        timeout: flags.timeout,
+        collections: flags.collections,
+        exclude: flags.exclude,
+        concurrency: flags.concurrency,
+        'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
+        aliases: flags['no-aliases'] ? 'false' : undefined,
+        'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
+        rename: flags.rename,
+        'if-exists': flags['if-exists'],
+        verify: flags['no-verify'] ? 'false' : undefined,
+        'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
     };
+    return parseSettings((id) => raw[id] ?? '', mode);
 }
-/** Markdown for the job summary. */
-function reportMarkdown(report) {
-    const escape = (cell) => cell.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    return [
-        `## ${report.title}`,
-        '',
-        ...report.lines,
-        '',
-        `| ${report.header.join(' | ')} |`,
-        `| ${report.header.map(() => '---').join(' | ')} |`,
-        ...report.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
-        '',
-        ...report.notes.map((note) => `${note}  `),
-        '',
-    ].join('\n');
+/** --keep N: a whole number of at least 1, or undefined. */
+function keepFlag(flags) {
+    if (flags.keep === undefined)
+        return undefined;
+    const keep = Number(flags.keep);
+    if (!Number.isInteger(keep) || keep < 1) {
+        throw new InputError(`--keep got ${JSON.stringify(flags.keep)}; it accepts a whole number of at least 1.`);
+    }
+    return keep;
 }
+/** The parent folder of backups: --out, BACKUP_DIR, or ~/.qdrant-snapshot/backups. */
+function backupsRoot(flags) {
+    return external_node_path_.resolve(flags.out ?? process.env.BACKUP_DIR ?? external_node_path_.join(external_node_os_namespaceObject.homedir(), '.qdrant-snapshot', 'backups'));
+}
+
+;// CONCATENATED MODULE: ./src/cli/report.ts
 /** Aligned plain text for a terminal. */
 function reportText(report) {
     const plain = (cell) => cell.replace(/\*\*/g, '').replace(/`/g, '');
@@ -41393,92 +41254,229 @@ function reportText(report) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/cli/wording.ts
+/** The flag of a setting where it is not --<id>: booleans that default to true are switched off. */
+const FLAG = {
+    path: '--out',
+    aliases: '--no-aliases',
+    verify: '--no-verify',
+};
+/** Settings that are flags without a value (--keep-server-snapshots, --no-verify). */
+const SWITCHES = new Set(['keep-server-snapshots', 'aliases', 'verify', 'allow-version-mismatch']);
+const ADVICE = {
+    'start-qdrant': '',
+    'compatible-qdrant': '',
+    'secret-example': ' (or QDRANT_SNAPSHOT_ENCRYPTION_KEY)',
+};
+const flag = (id) => FLAG[id] ?? `--${id}`;
+/** The CLI names settings by their flags. */
+const CLI_WORDING = {
+    name: flag,
+    subject: flag,
+    value: (id, value) => {
+        if (!SWITCHES.has(id))
+            return `${flag(id)} ${value}`;
+        // A switch given: --allow-version-mismatch; a default-on switch turned off: --no-verify.
+        return value === 'true' ? `--${id}` : `--no-${id}`;
+    },
+    advice: (id) => ADVICE[id],
+};
 
-/***/ }),
-
-/***/ 9202:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   M: () => (/* binding */ tap)
-/* harmony export */ });
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7075);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_0__);
-
-/** A stream stage that lets `onChunk` see every chunk (to hash or count it), changing nothing. */
-function tap(onChunk) {
-    return new node_stream__WEBPACK_IMPORTED_MODULE_0__.Transform({
-        transform(chunk, _encoding, callback) {
-            onChunk(chunk);
-            callback(null, chunk);
-        },
-    });
-}
-
-
-/***/ }),
-
-/***/ 5538:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ verifyCollections),
-/* harmony export */   n: () => (/* binding */ describeFailures)
-/* harmony export */ });
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7975);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _pool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9537);
+;// CONCATENATED MODULE: ./src/cli/reporter.ts
 
 
-
-/** The parts of a collection's config that a restore must reproduce: vectors and sparse vectors. */
-function vectorConfig(params) {
-    return { vectors: params.vectors ?? null, sparse_vectors: params.sparse_vectors ?? null };
-}
 /**
- * Compares the live server with the backup's expectations: exact point count, vector and sparse-vector
- * config, aliases. Never changes anything on the server.
+ * The CLI's Reporter: messages on stderr (stdout is for results), progress as a bar that redraws itself
+ * on a terminal, as plain lines otherwise.
  */
-async function verifyCollections(client, targets, concurrency) {
-    const aliasList = await client.aliases();
-    return (0,_pool_js__WEBPACK_IMPORTED_MODULE_2__/* .mapPool */ .P)(targets, concurrency, async ({ expected, target, aliases }) => {
-        const problems = [];
-        let points;
-        try {
-            points = await client.exactCount(target);
-            if (points !== expected.points) {
-                problems.push(`points: expected ${expected.points}, found ${points}`);
+function terminalReporter() {
+    const tty = Boolean(process.stderr.isTTY);
+    let barVisible = false;
+    const clearBar = () => {
+        if (barVisible)
+            process.stderr.write('\r\x1b[K');
+        barVisible = false;
+    };
+    const reporter = {
+        wording: CLI_WORDING,
+        info: (message) => {
+            clearBar();
+            console.error(message);
+        },
+        warning: (message) => {
+            clearBar();
+            console.error(`warning: ${message}`);
+        },
+        debug: (message) => {
+            if (process.env.QDRANT_SNAPSHOT_DEBUG)
+                console.error(`debug: ${message}`);
+        },
+        group: (_title, fn) => fn(reporter),
+        progress: (collection, verb, done, total, rate) => {
+            if (!tty) {
+                console.error(formatProgress(collection, verb, done, total, rate));
+                return;
             }
-            const info = await client.collectionInfo(target);
-            const want = vectorConfig(expected.config);
-            const have = vectorConfig(info.config.params);
-            if (!(0,node_util__WEBPACK_IMPORTED_MODULE_0__.isDeepStrictEqual)(want.vectors, have.vectors)) {
-                problems.push(`vectors config: expected ${JSON.stringify(want.vectors)}, found ${JSON.stringify(have.vectors)}`);
-            }
-            if (!(0,node_util__WEBPACK_IMPORTED_MODULE_0__.isDeepStrictEqual)(want.sparse_vectors, have.sparse_vectors)) {
-                problems.push(`sparse vectors config: expected ${JSON.stringify(want.sparse_vectors)}, found ${JSON.stringify(have.sparse_vectors)}`);
-            }
-            for (const alias of aliases) {
-                const found = aliasList.find((a) => a.alias_name === alias);
-                if (!found)
-                    problems.push(`alias ${alias}: missing`);
-                else if (found.collection_name !== target) {
-                    problems.push(`alias ${alias}: points at ${found.collection_name}, expected ${target}`);
-                }
-            }
-        }
-        catch (error) {
-            problems.push((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .describeError */ .Uc)(error));
-        }
-        return { name: target, ok: problems.length === 0, points, problems };
-    });
+            const percent = total ? Math.floor((done / total) * 100) : undefined;
+            const width = 24;
+            const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
+            const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+            process.stderr.write(`\r\x1b[K${collection} ${bar} ${percent ?? '?'}% ${formatBytes(done)} ${verb}, ${formatRate(rate)}`);
+            barVisible = true;
+            if (total !== undefined && done >= total)
+                clearBar();
+        },
+    };
+    return reporter;
 }
-function describeFailures(results) {
-    return results
-        .filter((r) => !r.ok)
-        .map((r) => `${r.name}: ${r.problems.join('; ')}`)
-        .join('\n');
+
+;// CONCATENATED MODULE: ./src/cli/commands.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
+async function backupFolder(dir, command, reporter) {
+    if (!dir)
+        throw new InputError(`Give the backup folder: qdrant-snapshot ${command} DIR (see --help).`);
+    const { folder, newest } = await resolveBackupFolder(dir);
+    if (newest)
+        reporter.info(`Using the newest backup under ${dir}: ${folder}`);
+    return folder;
+}
+async function commandBackup(flags, reporter) {
+    const keep = keepFlag(flags);
+    const settings = settingsFromFlags('backup', flags);
+    const root = backupsRoot(flags);
+    const qdrant = connect(settings, reporter);
+    try {
+        const result = await runBackup(qdrant, { ...settings, path: newBackupFolder(root) }, reporter);
+        console.log(reportText(backupReport(result)));
+        const failure = backupFailure(result);
+        if (failure)
+            throw failure;
+    }
+    finally {
+        await qdrant.close();
+    }
+    if (keep === undefined)
+        return;
+    for (const removed of await pruneBackups(root, keep)) {
+        reporter.info(`Removed old backup ${removed} (--keep ${keep}).`);
+    }
+}
+async function commandRestore(dir, flags, reporter) {
+    const folder = await backupFolder(dir, 'restore', reporter);
+    const settings = settingsFromFlags('restore', flags);
+    const qdrant = connect(settings, reporter);
+    try {
+        const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
+        console.log(reportText(restoreReport(result, folder)));
+        const failure = restoreFailure(result);
+        if (failure)
+            throw failure;
+    }
+    finally {
+        await qdrant.close();
+    }
+}
+async function commandVerify(dir, flags, reporter) {
+    const folder = await backupFolder(dir, 'verify', reporter);
+    const settings = settingsFromFlags('restore', flags);
+    const targets = selectTargets((await readManifest(folder)).collections, settings);
+    const qdrant = connect(settings, reporter);
+    try {
+        const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter);
+        for (const r of results) {
+            console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`);
+        }
+        if (results.some((r) => !r.ok)) {
+            throw new ActionError(`The server does not match the backup:\n${describeFailures(results)}`);
+        }
+    }
+    finally {
+        await qdrant.close();
+    }
+}
+async function commandList(dir, flags) {
+    const root = dir ? external_node_path_.resolve(dir) : backupsRoot(flags);
+    const listings = await listBackups(root);
+    if (listings.length === 0) {
+        console.log(`No backups under ${root}.`);
+        return;
+    }
+    for (const listing of listings) {
+        if (!listing.manifest) {
+            console.log(`${listing.folder}\n  invalid: ${listing.error}`);
+            continue;
+        }
+        const m = listing.manifest;
+        const total = m.collections.reduce((sum, c) => sum + c.size, 0);
+        console.log(`${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${formatBytes(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`);
+        for (const c of m.collections) {
+            console.log(`    ${c.name}: ${c.points} points, ${formatBytes(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`);
+        }
+    }
+}
+/** Runs the CLI; returns the exit status (0 success, 1 failure, 2 wrong usage). */
+async function cli(argv) {
+    let parsed;
+    try {
+        parsed = (0,external_node_util_.parseArgs)({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
+    }
+    catch (error) {
+        console.error(`${describeError(error)}\nRun qdrant-snapshot --help for the flags.`);
+        return 2;
+    }
+    const flags = parsed.values;
+    const [command, dir, ...rest] = parsed.positionals;
+    if (flags.help || command === undefined || command === 'help') {
+        console.log(HELP);
+        return command === undefined && !flags.help ? 2 : 0;
+    }
+    if (rest.length > 0) {
+        console.error(`Unexpected argument(s): ${rest.join(' ')}. Run qdrant-snapshot --help.`);
+        return 2;
+    }
+    const reporter = terminalReporter();
+    try {
+        switch (command) {
+            case 'backup':
+                if (dir !== undefined)
+                    throw new InputError(`backup takes no folder argument; use --out ${dir}.`);
+                await commandBackup(flags, reporter);
+                return 0;
+            case 'restore':
+                await commandRestore(dir, flags, reporter);
+                return 0;
+            case 'verify':
+                await commandVerify(dir, flags, reporter);
+                return 0;
+            case 'list':
+                await commandList(dir, flags);
+                return 0;
+            default:
+                console.error(`Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`);
+                return 2;
+        }
+    }
+    catch (error) {
+        console.error(`error: ${describeError(error, CLI_WORDING)}`);
+        return error instanceof InputError ? 2 : 1;
+    }
 }
 
 
@@ -41540,13 +41538,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
 /***/ 1455:
 /***/ ((module) => {
 
@@ -41572,13 +41563,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
@@ -41614,13 +41598,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite"
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 6466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
@@ -41784,18 +41761,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
-/******/ 	};
-/******/ })();
-/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -41914,6 +41879,4 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(5581);
 /******/ __webpack_exports__ = await __webpack_exports__;
-/******/ var __webpack_exports__cli = __webpack_exports__.x;
-/******/ export { __webpack_exports__cli as cli };
 /******/ 

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { tap } from '../tap.js';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ActionError } from '../errors.js';
+import { ActionError } from '../core/errors.js';
+import { advice, say, setting, type Message } from '../core/wording.js';
+import { tap } from '../util/tap.js';
 import { QdrantError, hintFor, isConnectionError, isRetryableCode, networkCode } from './errors.js';
 import { postMultipartFile } from './multipart-upload.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
@@ -21,6 +23,37 @@ import type {
   SnapshotPriority,
   VersionInfo,
 } from './types.js';
+
+/** Snapshot work in progress or done on one collection, from the server's telemetry. */
+export interface SnapshotActivity {
+  running: number;
+  recovering: number;
+}
+
+interface Telemetry {
+  collections?: {
+    snapshots?: {
+      id: string;
+      running_snapshots?: number | null;
+      running_snapshot_recovery?: number | null;
+    }[];
+  };
+}
+
+const SETTLE_POLL_MS = 500;
+const SETTLE_GRACE_MS = 5_000;
+
+/**
+ * After this failure the server may have received the request and may still be carrying it out: the
+ * connection broke after it was made, or a proxy answered for it.
+ */
+function mayHaveReachedServer(error: QdrantError): boolean {
+  const { status, code } = error.details;
+  if (status !== undefined) return status === 502 || status === 504 || status === 408;
+  return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(
+    code ?? '',
+  );
+}
 
 export interface ClientOptions {
   url: string;
@@ -117,20 +150,6 @@ export class QdrantClient {
     return info;
   }
 
-  /** `GET /readyz`: true once the server accepts requests. */
-  async ready(signal?: AbortSignal): Promise<boolean> {
-    try {
-      const response = await request(`${this.url}/readyz`, {
-        dispatcher: this.agent,
-        signal: signal ?? AbortSignal.timeout(5_000),
-      });
-      await response.body.dump();
-      return response.statusCode === 200;
-    } catch {
-      return false;
-    }
-  }
-
   // --- Collections ---------------------------------------------------------------------------------
 
   async listCollections(): Promise<string[]> {
@@ -140,10 +159,6 @@ export class QdrantClient {
 
   async collectionInfo(collection: string): Promise<CollectionInfo> {
     return this.get<CollectionInfo>(path`/collections/${collection}`);
-  }
-
-  async collectionExists(collection: string): Promise<boolean> {
-    return (await this.listCollections()).includes(collection);
   }
 
   /** Exact point count; `points_count` in collection info is only approximate. */
@@ -182,34 +197,75 @@ export class QdrantClient {
   }
 
   /**
-   * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
-   * started writing, the snapshots that appeared since are deleted before the next attempt, and once more
-   * after the attempt that succeeded.
+   * Creates a snapshot and waits for it. Qdrant goes on creating a snapshot after the client is gone and
+   * lists it only once complete, so after a failure that may have reached the server (a dropped connection,
+   * a proxy's 502/504) the next attempt first waits for that creation and adopts its snapshot instead of
+   * starting a second one. Nothing made by anyone else is ever deleted.
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
     const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-    const deleteOrphans = async (keep?: string) => {
-      const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
-        (s) => !before.has(s.name) && s.name !== keep,
-      );
-      for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
-    };
-    let retried = false;
-    const made = await this.retried(
-      () =>
-        this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
+    let lastError: QdrantError | undefined;
+    return this.retried(async () => {
+      if (lastError && mayHaveReachedServer(lastError)) {
+        const adopted = await this.settleCreation(collection, before, signal);
+        if (adopted) return adopted;
+      }
+      try {
+        return await this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
           query: { wait: 'true' },
           signal,
-        }),
-      async () => {
-        retried = true;
-        await deleteOrphans();
-      },
-    );
-    // Fix: a creation whose connection dropped goes on on the server and may land only after the cleanup
-    // before the retry (found by the test that restarts the server mid-creation): clean up again now.
-    if (retried) await deleteOrphans(made.name);
-    return made;
+        });
+      } catch (error) {
+        if (error instanceof QdrantError) lastError = error;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * What the server is doing with a collection's snapshots, read from its telemetry; undefined where the
+   * telemetry cannot be read (a key without global read access, a proxy that hides it).
+   */
+  async snapshotActivity(collection: string): Promise<SnapshotActivity | undefined> {
+    try {
+      const telemetry = await this.send<Telemetry>('GET', '/telemetry', {
+        query: { details_level: '2' },
+        timeoutMs: 30_000,
+      });
+      const entry = telemetry.collections?.snapshots?.find((s) => s.id === collection);
+      return {
+        running: entry?.running_snapshots ?? 0,
+        recovering: entry?.running_snapshot_recovery ?? 0,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Waits for a creation that an earlier attempt may have started; its snapshot, or undefined if none.
+   * Telemetry is read only here, after a failure: on a server with many collections it is large.
+   */
+  private async settleCreation(
+    collection: string,
+    before: Set<string>,
+    signal?: AbortSignal,
+  ): Promise<SnapshotDescription | undefined> {
+    const started = Date.now();
+    for (;;) {
+      const fresh = (await this.listSnapshots(collection))
+        .filter((s) => !before.has(s.name))
+        .sort((a, b) => String(b.creation_time).localeCompare(String(a.creation_time)));
+      if (fresh[0]) return fresh[0];
+      const activity = await this.snapshotActivity(collection);
+      const waited = Date.now() - started;
+      // A request still in flight has not started yet: it gets a short grace period, as does everything
+      // when the telemetry cannot be read.
+      const running = activity !== undefined && activity.running > 0;
+      if (!running && waited > (activity ? SETTLE_POLL_MS * 2 : SETTLE_GRACE_MS)) return undefined;
+      if (waited > this.options.timeoutMs) return undefined;
+      await sleep(SETTLE_POLL_MS, undefined, { signal });
+    }
   }
 
   /**
@@ -284,12 +340,12 @@ export class QdrantClient {
   /**
    * Recovers `collection` from a snapshot file by upload (`priority=snapshot`: without it a new
    * collection can end up empty). The server checks `checksum` before touching anything. The file is
-   * reopened on every attempt, so a retry sends it whole again.
+   * reopened on every attempt, so a retry sends it whole again. Qdrant keeps the uploaded file among the
+   * collection's snapshots: it is deleted afterwards, so a restore leaves nothing behind on the server.
    *
-   * The multipart body is written by hand through node:http(s) from a pool of four reused 256 KiB buffers,
-   * not as an undici FormData over `openAsBlob`: that allocated a fresh buffer per chunk, so a restore
-   * peaked at 134 MiB RSS on Node 20 and up to 167 MiB on Node 24, and uploaded 1.1-1.2x slower than
-   * `curl -F`. With the pool, memory stays constant whatever the snapshot's size (bench/README.md).
+   * The multipart body is written by hand through node:http(s) from a pool of reused buffers, not as an
+   * undici FormData over `openAsBlob`, which allocates a fresh buffer per chunk: memory stays constant
+   * whatever the snapshot's size (bench/README.md has the figures).
    */
   async uploadSnapshot(
     collection: string,
@@ -298,9 +354,60 @@ export class QdrantClient {
   ): Promise<void> {
     const route = path`/collections/${collection}/snapshots/upload`;
     const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-    await this.retried(() =>
-      this.uploadOnce(route, file, uploadedSnapshotName(collection), { query, signal: options.signal }),
-    );
+    const uploaded = uploadedSnapshotName(collection);
+    const { size } = await stat(file);
+    let lastError: QdrantError | undefined;
+    try {
+      await this.retried(async () => {
+        // Qdrant keeps recovering after the client is gone: after a failure that may have reached it, a
+        // second upload would start a second recovery. The copy it keeps of a complete upload says it
+        // arrived.
+        if (lastError && mayHaveReachedServer(lastError)) {
+          if (await this.settleRecovery(collection, uploaded, size, options.signal)) return true;
+        }
+        try {
+          return await this.uploadOnce(route, file, uploaded, { query, signal: options.signal });
+        } catch (error) {
+          if (error instanceof QdrantError) lastError = error;
+          throw error;
+        }
+      });
+    } finally {
+      // Qdrant keeps the uploaded file among the collection's snapshots whatever the outcome.
+      await this.deleteSnapshot(collection, uploaded).catch(() => {});
+    }
+  }
+
+  /**
+   * True when an earlier attempt's upload reached the server whole and its recovery has ended. The upload
+   * may still be arriving when the client hears of the failure, so its absence is trusted only after a
+   * grace period.
+   */
+  private async settleRecovery(
+    collection: string,
+    uploaded: string,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const started = Date.now();
+    let arrivedAt: number | undefined;
+    for (;;) {
+      const activity = await this.snapshotActivity(collection);
+      const waited = Date.now() - started;
+      if (waited > this.options.timeoutMs) return false;
+      if (!activity || activity.recovering === 0) {
+        const copies = await this.listSnapshots(collection).catch(() => []);
+        if (copies.some((s) => s.name === uploaded && s.size === size)) {
+          // Without telemetry nothing says when the recovery ends: give it the grace period too.
+          if (activity) return true;
+          arrivedAt ??= Date.now();
+          if (Date.now() - arrivedAt > SETTLE_GRACE_MS) return true;
+        } else if (waited > SETTLE_GRACE_MS) {
+          return false;
+        }
+      }
+      await sleep(SETTLE_POLL_MS, undefined, { signal });
+    }
   }
 
   private async uploadOnce(
@@ -341,9 +448,8 @@ export class QdrantClient {
     return this.retried(() => this.send<T>('GET', route));
   }
 
-  private retried<T>(operation: () => Promise<T>, beforeRetry?: () => Promise<void>): Promise<T> {
+  private retried<T>(operation: () => Promise<T>): Promise<T> {
     return withRetry(operation, this.retry, {
-      beforeRetry,
       onRetry: (error, attempt, delayMs) =>
         this.options.onRetry?.(
           `${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
@@ -432,10 +538,9 @@ export class QdrantClient {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     const started = Date.now();
-    // Fix: the deadline (or the caller's signal) may fire while the body streams. undici then destroys the
-    // body with the signal's reason (a DOMException TimeoutError), which used to surface as an unknown,
-    // retryable failure: each retry got a fresh deadline, so a 10-minute deadline could last 50 minutes.
-    // Both are now recognised by the state of the signals, whatever error undici reports.
+    // The deadline (or the caller's signal) may fire while the body streams; undici then destroys the body
+    // with the signal's reason, an error that would otherwise read as a retryable failure (and each retry
+    // gets a fresh deadline). Both are recognised by the state of the signals, whatever error undici reports.
     const fail = (error: unknown): QdrantError | ActionError => {
       if (deadline.aborted) return this.timedOut(method, route, Date.now() - started, timeoutMs);
       if (options.signal?.aborted) return this.cancelled(method, route, error);
@@ -457,33 +562,32 @@ export class QdrantClient {
       if (typeof parsed?.status?.error === 'string') qdrantMessage = parsed.status.error;
     } catch {}
     const trimmed = text.trim();
-    // Fix: only a 404 on `/` or an HTML 404 was recognised as "not Qdrant"; a proxy or another API answering
-    // a plain 404 on /collections read as "Qdrant answered 404". Every route this client calls exists in
-    // Qdrant, whose 404s are its JSON envelope or, for downloads, text starting "Not found:".
+    // Every route this client calls exists in Qdrant, whose 404s are its JSON envelope or, for downloads,
+    // text starting "Not found:": any other 404 (a proxy, another API) means the URL is not Qdrant.
     if (status === 404 && qdrantMessage === undefined && !/^Not found:/.test(trimmed)) {
       return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
     }
-    // Fix: Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is
-    // its own error message, and the 404 hint below needs it.
+    // Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is its own
+    // error message, and the 404 hint below needs it.
     if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
       qdrantMessage = trimmed;
     }
-    let hint = hintFor(status, this.url, method);
+    let hint: Message = hintFor(status, this.url, method);
     const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
     if (
       status === 404 &&
       collection &&
       collection !== 'aliases' &&
-      // Fix: was /collection/i, which also matched "Snapshot my-collection-1.snapshot not found".
+      // Not just /collection/i, which also matches "Snapshot my-collection-1.snapshot not found".
       /\bCollection `[^`]*` (doesn't|does not) exist/i.test(qdrantMessage ?? '')
     ) {
       const existing = await this.listCollectionsQuietly();
-      hint = `Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`;
+      hint = [`Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`];
     }
     const retrySeconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
     return new QdrantError(
-      `Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint ? ` ${hint}` : ''}`,
+      say`Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint.length ? ' ' : ''}${hint}`,
       {
         method,
         path: route,
@@ -509,7 +613,7 @@ export class QdrantClient {
     const code = networkCode(error);
     if (code === 'ECONNREFUSED') {
       return new QdrantError(
-        `Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check 'url' (REST port, usually 6333) or use 'start: docker' / 'start: binary'.`,
+        say`Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check ${setting('url')} (REST port, usually 6333)${advice('start-qdrant')}.`,
         { method, path: route, code },
         { cause: error },
       );
@@ -530,7 +634,7 @@ export class QdrantClient {
     }
     if (code === 'ENOSPC') {
       return new ActionError(
-        `The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`,
+        say`The disk is full while writing ${route}: free space, or point ${setting('path')} at a larger volume.`,
         { cause: error },
       );
     }
@@ -543,8 +647,8 @@ export class QdrantClient {
       );
     }
     if (error instanceof Error && error.name === 'AbortError') return this.cancelled(method, route, error);
-    // Fix: a local file error (the destination folder missing, no permission) used to become a retryable
-    // QdrantError and was retried as if the server had failed. It is the runner's problem: say so.
+    // A local file error (the destination folder missing, no permission) is the runner's problem, not the
+    // server's: say so, and do not retry it.
     const local = error as NodeJS.ErrnoException;
     if (local instanceof Error && typeof local.path === 'string' && typeof local.syscall === 'string') {
       return new ActionError(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
@@ -567,16 +671,15 @@ export class QdrantClient {
   }
 
   private timedOut(method: string, route: string, elapsedMs: number, timeoutMs: number): QdrantError {
-    // Fix: the deadline was rounded to whole seconds, so a 300 ms deadline read "within 0 s".
     return new QdrantError(
-      `Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`,
+      say`Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise ${setting('timeout')} for large collections, or check the server.`,
       { method, path: route, code: 'TIMEOUT' },
     );
   }
 
   private notQdrant(method: string, route: string, why: string): QdrantError {
     return new QdrantError(
-      `${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check 'url': it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`,
+      say`${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check ${setting('url')}: it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`,
       { method, path: route, code: 'NOT_QDRANT' },
     );
   }

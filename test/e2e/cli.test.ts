@@ -91,7 +91,7 @@ describe('qdrant-snapshot CLI (dist/cli)', () => {
 
     const refused = await cli(['restore', out, '--collections', seeded.names.dense]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('if-exists: fail keeps them untouched');
+    expect(refused.stderr).toContain('--if-exists fail keeps them untouched');
     const restored = await cli([
       'restore',
       out,
@@ -127,6 +127,6 @@ describe('qdrant-snapshot CLI (dist/cli)', () => {
     expect(bad.stderr).toContain("Unknown option '--frobnicate'");
     const badValue = await cli(['backup', '--concurrency', 'many']);
     expect(badValue.code).toBe(2);
-    expect(badValue.stderr).toContain('\'concurrency\' got "many"');
+    expect(badValue.stderr).toContain('--concurrency got "many"');
   });
 });

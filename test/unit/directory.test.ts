@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManifestError } from '../../src/errors.js';
-import { readManifest, writeManifest, type Manifest } from '../../src/manifest.js';
-import { listBackups, validateBackupFolder } from '../../src/store/directory.js';
+import { ManifestError } from '../../src/core/errors.js';
+import { readManifest, writeManifest, type Manifest } from '../../src/backup-format/manifest.js';
+import { listBackups, validateBackupFolder } from '../../src/backup-format/folder.js';
 
 const content = Buffer.from('snapshot bytes');
 const sha = createHash('sha256').update(content).digest('hex');

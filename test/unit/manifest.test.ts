@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ManifestError } from '../../src/errors.js';
-import { parseManifest, type Manifest } from '../../src/manifest.js';
+import { ManifestError } from '../../src/core/errors.js';
+import { parseManifest, type Manifest } from '../../src/backup-format/manifest.js';
 
 const SHA = 'a'.repeat(64);
 function manifest(overrides: Partial<Manifest> = {}, collection: Record<string, unknown> = {}): string {

@@ -1,5 +1,5 @@
 import type { BackupResult } from './backup.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration } from '../util/format.js';
 import type { RestoreResult } from './restore.js';
 
 /** One table for the job summary or the terminal: a header row, then data rows, then notes. */
@@ -11,10 +11,8 @@ export interface Report {
   notes: string[];
 }
 
-export function backupReport(
-  result: BackupResult,
-  artifact?: { name: string; id: number; size: number },
-): Report {
+/** The backup as a table; `notes` are the adapter's own (where the backup was stored). */
+export function backupReport(result: BackupResult, notes: string[] = []): Report {
   const rows = result.collections.map((c) => [
     c.name,
     String(c.points),
@@ -24,13 +22,10 @@ export function backupReport(
   ]);
   for (const failure of result.failed) rows.push([failure.name, '—', '—', '—', `❌ ${failure.error}`]);
   rows.push(['**Total**', String(result.points), formatBytes(result.bytes), '', '']);
-  const notes = [`Manifest: \`${result.manifestPath}\``];
-  if (result.manifest.encryption)
-    notes.push('Snapshot files are encrypted with age (passphrase from `encryption-key`).');
-  if (artifact)
-    notes.push(`Artifact: **${artifact.name}** (id ${artifact.id}, ${formatBytes(artifact.size)})`);
-  else notes.push('Artifact: not uploaded (`artifact: false`); the backup is in the folder above.');
-  if (result.failed.length > 0) notes.push(`⚠️ Incomplete: ${result.failed.length} collection(s) failed.`);
+  const allNotes = [`Manifest: \`${result.manifestPath}\``];
+  if (result.manifest.encryption) allNotes.push('Snapshot files are encrypted with age.');
+  allNotes.push(...notes);
+  if (result.failed.length > 0) allNotes.push(`⚠️ Incomplete: ${result.failed.length} collection(s) failed.`);
   return {
     title: 'Qdrant backup',
     lines: [
@@ -38,7 +33,7 @@ export function backupReport(
     ],
     header: ['Collection', 'Points', 'Size', 'SHA-256', 'Duration'],
     rows,
-    notes,
+    notes: allNotes,
   };
 }
 
@@ -71,43 +66,4 @@ export function restoreReport(result: RestoreResult, source: string): Report {
     rows,
     notes: [`Verified: **${result.verified}**`],
   };
-}
-
-/** Markdown for the job summary. */
-export function reportMarkdown(report: Report): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return [
-    `## ${report.title}`,
-    '',
-    ...report.lines,
-    '',
-    `| ${report.header.join(' | ')} |`,
-    `| ${report.header.map(() => '---').join(' | ')} |`,
-    ...report.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
-    '',
-    ...report.notes.map((note) => `${note}  `),
-    '',
-  ].join('\n');
-}
-
-/** Aligned plain text for a terminal. */
-export function reportText(report: Report): string {
-  const plain = (cell: string) => cell.replace(/\*\*/g, '').replace(/`/g, '');
-  const table = [report.header, ...report.rows].map((row) => row.map(plain));
-  const widths = report.header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  const format = (row: string[]) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [
-    report.title,
-    ...report.lines.map(plain),
-    '',
-    format(table[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...table.slice(1).map(format),
-    '',
-    ...report.notes.map(plain),
-  ].join('\n');
 }

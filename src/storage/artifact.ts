@@ -1,45 +1,13 @@
 import { DefaultArtifactClient } from '@actions/artifact';
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError, describeError } from '../errors.js';
-import type { Repository } from '../inputs.js';
-import type { Reporter } from '../reporter.js';
-import { findLatestArtifact } from './find-run.js';
+import { emptyFolder } from '../backup-format/folder.js';
+import { ActionError, describeError } from '../core/errors.js';
+import type { Reporter } from '../core/reporter.js';
+import { findLatestArtifact, type Repository } from './find-run.js';
+import type { BackupStore, LocalBackup, SavedBackup } from './types.js';
 
-export interface UploadedArtifact {
-  id: number;
-  size: number;
-  name: string;
-}
-
-/** Uploads the backup folder (manifest.json and its snapshot files) as one artifact. */
-export async function uploadBackup(
-  folder: string,
-  files: string[],
-  options: { name: string; retentionDays?: number; compressionLevel: number },
-): Promise<UploadedArtifact> {
-  const client = new DefaultArtifactClient();
-  try {
-    const response = await client.uploadArtifact(
-      options.name,
-      files.map((file) => path.join(folder, file)),
-      folder,
-      { retentionDays: options.retentionDays, compressionLevel: options.compressionLevel },
-    );
-    if (response.id === undefined) throw new ActionError('the artifact service returned no artifact id');
-    return { id: response.id, size: response.size ?? 0, name: options.name };
-  } catch (error) {
-    const message = describeError(error);
-    const hint = /conflict|already exists|409/i.test(message)
-      ? ` An artifact named '${options.name}' already exists in this run (names are unique per run and immutable); set 'artifact-name' to another name, such as qdrant-snapshots-\${{ github.job }}.`
-      : ' The backup is still on disk at the path output.';
-    throw new ActionError(`Uploading artifact '${options.name}' failed: ${message}.${hint}`, {
-      cause: error,
-    });
-  }
-}
-
-export interface ArtifactSource {
+/** Which artifact to fetch: of this run, of another run, or of the latest successful run of a workflow. */
+export interface ArtifactRef {
   name: string;
   runId?: number;
   workflow?: string;
@@ -48,16 +16,42 @@ export interface ArtifactSource {
   githubToken?: string;
 }
 
-/** A folder to download into that holds nothing yet, so no file of the user's is ever overwritten. */
-async function emptyFolder(folder: string): Promise<string> {
-  await mkdir(folder, { recursive: true });
-  if ((await readdir(folder)).length === 0) return folder;
-  return mkdtemp(path.join(folder, 'download-'));
+export interface ArtifactStoreOptions {
+  retentionDays?: number;
+  compressionLevel: number;
 }
 
-/** Downloads the backup artifact (this run, another run, or the latest successful run of a workflow). */
-export async function downloadBackup(
-  source: ArtifactSource,
+/** Backups as workflow artifacts (one artifact per backup folder). GitHub Actions only. */
+export class ArtifactStore implements BackupStore<ArtifactRef> {
+  constructor(private readonly options: ArtifactStoreOptions = { compressionLevel: 0 }) {}
+
+  async save(backup: LocalBackup, name: string): Promise<SavedBackup> {
+    const client = new DefaultArtifactClient();
+    try {
+      const response = await client.uploadArtifact(
+        name,
+        backup.files.map((file) => path.join(backup.folder, file)),
+        backup.folder,
+        { retentionDays: this.options.retentionDays, compressionLevel: this.options.compressionLevel },
+      );
+      if (response.id === undefined) throw new ActionError('the artifact service returned no artifact id');
+      return { id: String(response.id), size: response.size ?? 0, name };
+    } catch (error) {
+      const message = describeError(error);
+      const hint = /conflict|already exists|409/i.test(message)
+        ? ` An artifact named '${name}' already exists in this run (names are unique per run and immutable); set 'artifact-name' to another name, such as qdrant-snapshots-\${{ github.job }}.`
+        : ' The backup is still on disk at the path output.';
+      throw new ActionError(`Uploading artifact '${name}' failed: ${message}.${hint}`, { cause: error });
+    }
+  }
+
+  fetch(ref: ArtifactRef, into: string, reporter: Reporter): Promise<string> {
+    return downloadArtifact(ref, into, reporter);
+  }
+}
+
+async function downloadArtifact(
+  source: ArtifactRef,
   destination: string,
   reporter: Reporter,
 ): Promise<string> {

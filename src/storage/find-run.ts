@@ -1,5 +1,10 @@
-import { ActionError } from '../errors.js';
-import type { Repository } from '../inputs.js';
+import { ActionError } from '../core/errors.js';
+
+/** A GitHub repository, owner/name. */
+export interface Repository {
+  owner: string;
+  repo: string;
+}
 
 export interface FoundArtifact {
   runId: number;

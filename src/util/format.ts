@@ -21,3 +21,15 @@ export function formatDuration(ms: number): string {
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
+
+/** A transfer's progress in one line: "products: 1.2 GiB of 2.0 GiB (60%) downloaded, 410.3 MiB/s". */
+export function formatProgress(
+  collection: string,
+  verb: string,
+  done: number,
+  total: number | undefined,
+  bytesPerSecond: number,
+): string {
+  const of = total ? ` of ${formatBytes(total)} (${Math.floor((done / total) * 100)}%)` : '';
+  return `${collection}: ${formatBytes(done)}${of} ${verb}, ${formatRate(bytesPerSecond)}`;
+}

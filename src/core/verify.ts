@@ -1,17 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { QdrantClient } from '../qdrant/client.js';
+import { mapPool } from '../util/pool.js';
 import { describeError } from './errors.js';
-import type { ManifestCollection } from './manifest.js';
-import { mapPool } from './pool.js';
-import type { QdrantClient } from './qdrant/client.js';
-
-export interface VerifyTarget {
-  /** The collection as the backup knows it. */
-  expected: ManifestCollection;
-  /** Its name on the server (differs when renamed). */
-  target: string;
-  /** Alias names expected to point at `target`. */
-  aliases: string[];
-}
+import type { Reporter } from './reporter.js';
+import type { Target } from './selection.js';
 
 export interface VerifyResult {
   name: string;
@@ -31,11 +23,12 @@ function vectorConfig(params: Record<string, unknown>) {
  */
 export async function verifyCollections(
   client: QdrantClient,
-  targets: VerifyTarget[],
+  targets: Target[],
   concurrency: number,
+  reporter: Reporter,
 ): Promise<VerifyResult[]> {
   const aliasList = await client.aliases();
-  return mapPool(targets, concurrency, async ({ expected, target, aliases }) => {
+  return mapPool(targets, concurrency, async ({ entry: expected, target, aliases }) => {
     const problems: string[] = [];
     let points: number | undefined;
     try {
@@ -64,7 +57,7 @@ export async function verifyCollections(
         }
       }
     } catch (error) {
-      problems.push(describeError(error));
+      problems.push(describeError(error, reporter.wording));
     }
     return { name: target, ok: problems.length === 0, points, problems };
   });

@@ -1,8 +1,12 @@
+import type { Wording } from './wording.js';
+
 /**
  * How the core talks to the person watching: the action logs through @actions/core, the CLI through the
  * terminal. The core only knows this interface.
  */
 export interface Reporter {
+  /** How messages name settings for this person: action inputs or CLI flags. */
+  readonly wording: Wording;
   info(message: string): void;
   warning(message: string): void;
   debug(message: string): void;

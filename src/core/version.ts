@@ -1,4 +1,5 @@
 import { ActionError } from './errors.js';
+import { advice, render, say, settingValue } from './wording.js';
 import type { Reporter } from './reporter.js';
 
 function majorMinor(version: string): [number, number] | undefined {
@@ -24,10 +25,15 @@ export function checkVersionCompatible(
   const accepted = from ? `${from[0]}.${from[1]}.x or ${from[0]}.${from[1] + 1}.x` : 'the same minor version';
   const message = `The backup was made with Qdrant ${backupVersion}; the server at ${url} runs ${serverVersion}. A snapshot restores on the same or the next minor version only (${accepted}).`;
   if (allowMismatch) {
-    reporter.warning(`${message} Trying anyway (allow-version-mismatch: true).`);
+    reporter.warning(
+      render(
+        say`${message} Trying anyway (${settingValue('allow-version-mismatch', true)}).`,
+        reporter.wording,
+      ),
+    );
     return;
   }
   throw new ActionError(
-    `${message} Nothing was restored. Run a Qdrant of a compatible version (for example 'qdrant-version' with 'start'), or set 'allow-version-mismatch: true' to try anyway.`,
+    say`${message} Nothing was restored. Run a Qdrant of a compatible version${advice('compatible-qdrant')}, or use ${settingValue('allow-version-mismatch', true)} to try anyway.`,
   );
 }

@@ -1,6 +1,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ManifestError } from './errors.js';
+import { ManifestError } from '../core/errors.js';
+import { say, setting } from '../core/wording.js';
+import { collectionNameProblem } from '../qdrant/names.js';
+import { ENCRYPTION_SCHEME } from './crypto.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'qdrant-snapshot-manifest';
@@ -35,7 +38,7 @@ export interface Manifest {
   created_at: string;
   qdrant_version: string;
   complete: boolean;
-  encryption: 'age-scrypt' | null;
+  encryption: typeof ENCRYPTION_SCHEME | null;
   collections: ManifestCollection[];
   failed: ManifestFailure[];
 }
@@ -88,17 +91,14 @@ export function checkPlainFileName(file: string, where: string): void {
 }
 
 function checkName(name: unknown, where: string): string {
-  if (
-    typeof name !== 'string' ||
-    name.length === 0 ||
-    name.length > 255 ||
-    /[/\\\0]/.test(name) ||
-    name === '..' ||
-    name === '.'
-  ) {
-    throw new ManifestError(`${where}: ${JSON.stringify(name)} is not a valid collection name.`);
+  const problem =
+    typeof name === 'string' ? collectionNameProblem(name, { allowGlob: true }) : 'is not a string';
+  if (problem) {
+    throw new ManifestError(
+      `${where}: ${JSON.stringify(name)} is not a valid collection name (it ${problem}).`,
+    );
   }
-  return name;
+  return name as string;
 }
 
 function unknownFields(object: Json, known: string[], where: string): void {
@@ -186,9 +186,9 @@ export function parseManifest(text: string): Manifest {
   }
   if (typeof raw.complete !== 'boolean')
     throw new ManifestError('manifest.json complete must be true or false.');
-  if (raw.encryption !== null && raw.encryption !== 'age-scrypt') {
+  if (raw.encryption !== null && raw.encryption !== ENCRYPTION_SCHEME) {
     throw new ManifestError(
-      `manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "age-scrypt".`,
+      `manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "${ENCRYPTION_SCHEME}".`,
     );
   }
   if (!Array.isArray(raw.collections)) throw new ManifestError('manifest.json collections must be an array.');
@@ -212,7 +212,7 @@ export function parseManifest(text: string): Manifest {
     }
   }
   for (const collection of collections) {
-    if (collection.encrypted !== (raw.encryption === 'age-scrypt')) {
+    if (collection.encrypted !== (raw.encryption === ENCRYPTION_SCHEME)) {
       throw new ManifestError(
         `manifest.json collection ${collection.name}: encrypted does not agree with the manifest's encryption.`,
       );
@@ -239,7 +239,7 @@ export async function readManifest(folder: string): Promise<Manifest> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ManifestError(
       code === 'ENOENT'
-        ? `No manifest.json in ${folder}: this is not a backup made by qdrant-snapshot-action (or the download is incomplete). Point 'path' at the backup folder.`
+        ? say`No manifest.json in ${folder}: this is not a backup made by qdrant-snapshot-action (or the download is incomplete). Point ${setting('path')} at the backup folder.`
         : `Cannot read ${file}: ${(error as Error).message}.`,
     );
   }

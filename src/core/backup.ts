@@ -1,22 +1,21 @@
-import { mkdir, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from './crypto.js';
-import { ActionError, describeError } from './errors.js';
-import { snapshotFileName } from './files.js';
+import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from '../backup-format/crypto.js';
+import { prepareFolder, snapshotFileName } from '../backup-format/folder.js';
 import {
-  MANIFEST_FILE,
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
   writeManifest,
   type Manifest,
   type ManifestCollection,
-} from './manifest.js';
-import { selectNames } from './names.js';
-import { mapPool } from './pool.js';
+} from '../backup-format/manifest.js';
+import { ChecksumMismatchError, type QdrantClient } from '../qdrant/client.js';
+import type { AliasDescription } from '../qdrant/types.js';
+import { mapPool } from '../util/pool.js';
+import { ActionError, describeError } from './errors.js';
 import { progressTicker } from './progress.js';
-import { ChecksumMismatchError, type QdrantClient } from './qdrant/client.js';
-import type { AliasDescription } from './qdrant/types.js';
 import type { Reporter } from './reporter.js';
+import { selectNames } from './selection.js';
+import { say, setting } from './wording.js';
 
 export interface BackupOptions {
   collections: string[];
@@ -55,20 +54,10 @@ export async function runBackup(
   const available = await client.listCollections();
   if (available.length === 0) {
     throw new ActionError(
-      `No collections found at ${client.url}: there is nothing to back up. Check 'url' and 'api-key'.`,
+      say`No collections found at ${client.url}: there is nothing to back up. Check ${setting('url')} and ${setting('api-key')}.`,
     );
   }
-  const selected = selectNames(
-    available,
-    options.collections,
-    options.exclude,
-    `the server at ${client.url}`,
-  );
-  if (selected.length === 0) {
-    throw new ActionError(
-      `No collections found at ${client.url} matching collections '${options.collections.join(', ')}'${options.exclude.length ? ` minus exclude '${options.exclude.join(', ')}'` : ''}; it has: ${available.join(', ')}.`,
-    );
-  }
+  const selected = selectNames(available, options, `the server at ${client.url}`);
   await prepareFolder(options.path);
   const aliases = options.aliases ? await client.aliases() : [];
   const taken = new Set<string>();
@@ -84,7 +73,7 @@ export async function runBackup(
         backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, scoped),
       );
     } catch (error) {
-      const message = describeError(error);
+      const message = describeError(error, reporter.wording);
       reporter.warning(`Collection ${name} was not backed up: ${message}`);
       return { name, error: message };
     }
@@ -119,17 +108,6 @@ function aliasesOf(aliases: AliasDescription[], collection: string): string[] {
     .filter((alias) => alias.collection_name === collection)
     .map((alias) => alias.alias_name)
     .sort();
-}
-
-/** Nothing is overwritten: a folder that already holds a backup is refused. */
-async function prepareFolder(folder: string): Promise<void> {
-  await mkdir(folder, { recursive: true });
-  const entries = await readdir(folder);
-  if (entries.includes(MANIFEST_FILE)) {
-    throw new ActionError(
-      `${folder} already holds a backup (manifest.json); it is kept as is. Set 'path' to an empty or new folder.`,
-    );
-  }
 }
 
 async function backupCollection(
@@ -189,7 +167,7 @@ async function backupCollection(
     if (!options.keepServerSnapshots) {
       await client.deleteSnapshot(name, snapshot.name).catch((error) => {
         reporter.warning(
-          `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error)}`,
+          `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error, reporter.wording)}`,
         );
       });
     }

@@ -1,9 +1,11 @@
 import * as core from '@actions/core';
-import { formatBytes, formatRate } from './format.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../core/reporter.js';
+import { formatProgress } from '../util/format.js';
+import { ACTION_WORDING } from './wording.js';
 
 /** The Reporter of the GitHub Action: runner log commands through @actions/core. */
 export const actionReporter: Reporter = {
+  wording: ACTION_WORDING,
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   debug: (message) => core.debug(message),
@@ -19,8 +21,5 @@ export const actionReporter: Reporter = {
       core.endGroup();
     }
   },
-  progress: (collection, verb, done, total, rate) =>
-    core.info(
-      `${collection}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)} (${Math.floor((done / total) * 100)}%)` : ''} ${verb}, ${formatRate(rate)}`,
-    ),
+  progress: (...args) => core.info(formatProgress(...args)),
 };

@@ -1,0 +1,18 @@
+import { QdrantClient } from '../qdrant/client.js';
+import type { Reporter } from './reporter.js';
+
+export interface Connection {
+  url: string;
+  apiKey?: string;
+  timeoutSeconds: number;
+}
+
+/** The Qdrant client of a run: one deadline per call, retries reported as warnings. */
+export function connect(connection: Connection, reporter: Reporter): QdrantClient {
+  return new QdrantClient({
+    url: connection.url,
+    apiKey: connection.apiKey,
+    timeoutMs: connection.timeoutSeconds * 1000,
+    onRetry: (message) => reporter.warning(message),
+  });
+}
