@@ -7,10 +7,18 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ArtifactService } from '../artifact-service/index.js';
+import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
 import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
 import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
-import { REAL_QDRANT, allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
+import {
+  SHARED_QDRANT,
+  allPoints,
+  seedCollections,
+  startTarget,
+  watchChanges,
+  type Target,
+  type TargetOptions,
+} from '../helpers/target.js';
 
 const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const KEY = 'enc-Passphrase-7f3a9c1e5b2d4f60';
@@ -22,16 +30,18 @@ let runId = 9000;
 
 let world: SeededWorld;
 
-beforeEach(async () => {
-  world = await startSeededWorld();
-  ({ target, artifacts, seeded } = world);
-});
+/** A seeded server for each test of the calling describe: a real one where there is one, unless faults need the emulator. */
+function useSeededWorld(options: TargetOptions = {}) {
+  beforeEach(async () => {
+    world = await startSeededWorld(options);
+    ({ target, artifacts, seeded } = world);
+  });
+  afterEach(() => world.close());
+}
 
-afterEach(() => world.close());
-
-function act(inputs: Record<string, string>, run = ++runId, url = target.url) {
+function act(inputs: Record<string, string>, run = ++runId) {
   return runAction(
-    { url, 'api-key': target.apiKey ?? '', collections: `${target.prefix}*`, ...inputs },
+    { url: target.url, 'api-key': target.apiKey ?? '', collections: `${target.prefix}*`, ...inputs },
     { env: artifacts.env({ runId: run }) },
   );
 }
@@ -48,6 +58,7 @@ async function folder() {
 }
 
 describe('encryption at rest (age, passphrase)', () => {
+  useSeededWorld();
   it('encrypts every snapshot file, records both checksums, and restores with the key', async () => {
     const before = await allPoints(target, seeded.names.hybrid);
     const dir = await folder();
@@ -76,33 +87,33 @@ describe('encryption at rest (age, passphrase)', () => {
     expect(await allPoints(target, seeded.names.hybrid)).toEqual(before);
   });
 
-  it.skipIf(REAL_QDRANT)(
-    'fails before touching the server with a wrong or a missing key, saying which',
-    async () => {
-      const dir = await folder();
-      expect((await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY })).code).toBe(
-        0,
-      );
-      const start = target.emulator!.requests.length;
-      const wrong = await act({
-        mode: 'restore',
-        artifact: 'false',
-        path: dir,
-        'encryption-key': 'not-the-right-passphrase',
-      });
-      expect(wrong.code).toBe(1);
-      expect(wrong.errors[0]).toContain("the 'encryption-key' is not the one this backup was encrypted with");
-      const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
-      expect(missing.code).toBe(1);
-      expect(missing.errors[0]).toContain(
-        "This backup is encrypted (age); give the key it was made with in 'encryption-key'",
-      );
-      expect(target.emulator!.requests.length).toBe(start);
-    },
-  );
+  it('fails before touching the server with a wrong or a missing key, saying which', async () => {
+    const dir = await folder();
+    expect((await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY })).code).toBe(0);
+    const watch = await watchChanges(target);
+    const start = target.emulator?.requests.length ?? 0;
+    const wrong = await act({
+      mode: 'restore',
+      artifact: 'false',
+      path: dir,
+      'encryption-key': 'not-the-right-passphrase',
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.errors[0]).toContain("the 'encryption-key' is not the one this backup was encrypted with");
+    const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.errors[0]).toContain(
+      "This backup is encrypted (age); give the key it was made with in 'encryption-key'",
+    );
+    // Not even a read reached the emulator; a real server holds what it held.
+    if (target.emulator) expect(target.emulator.requests.length).toBe(start);
+    expect(await watch.changes()).toEqual([]);
+  });
 });
 
-describe.skipIf(REAL_QDRANT)('secrets never leave the process', () => {
+// Starts a server with an api-key of its own: an emulator or a real node, not a shared server.
+describe.skipIf(SHARED_QDRANT)('secrets never leave the process', () => {
+  useSeededWorld();
   it('api-key, github-token and encryption-key appear in no byte the action wrote', async () => {
     const apiKey = 'qdrant-API-key-5e1d8b7aa0c3';
     const token = 'ghs_Token4c9e2f71b3a8d6';
@@ -184,7 +195,9 @@ describe.skipIf(REAL_QDRANT)('secrets never leave the process', () => {
   }, 90_000);
 });
 
-describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lost', () => {
+// Faults are injected: these run on the emulator in every mode.
+describe('faults are survived or reported, and nothing is lost (emulator)', () => {
+  useSeededWorld({ emulator: true });
   const emu = () => target.emulator!;
 
   it('connection reset mid-download: retried, and the file verifies', async () => {
@@ -254,7 +267,11 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
       expect(sha256(await readFile(path.join(run.outputs.path!, c.file)))).toBe(c.sha256);
     for (const name of Object.values(seeded.names)) expect(emu().snapshotFiles(name)).toEqual([]);
   }, 60_000);
+});
 
+// No fault is injected here: they run on a real node too (they read its snapshot folder).
+describe.skipIf(SHARED_QDRANT)('the local side fails, and the server is left as it was', () => {
+  useSeededWorld();
   it.skipIf(process.platform !== 'linux')(
     'a full disk (ENOSPC) fails clearly and leaves no partial file',
     async () => {
@@ -267,7 +284,7 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
       expect(run.errors[0]).toContain(`${seeded.names.dense}: The disk is full`);
       expect(run.errors[0]).toContain("point 'path' at a larger volume");
       expect((await readdir(dir)).filter((f) => f.startsWith(seeded.names.dense))).toEqual([]);
-      expect(emu().snapshotFiles(seeded.names.dense)).toEqual([]);
+      expect(target.snapshotFiles!(seeded.names.dense)).toEqual([]);
     },
   );
 
@@ -290,15 +307,25 @@ describe.skipIf(REAL_QDRANT)('faults are survived or reported, and nothing is lo
       { cwd: ROOT, env: { ...process.env, ...artifacts.env({ runId: run }) }, stdio: 'inherit' },
     );
     expect(await new Promise((resolve) => upload.on('close', resolve))).toBe(0);
-    const start = emu().requests.length;
+    const watch = await watchChanges(target);
+    const start = target.emulator?.requests.length ?? 0;
     const restore = await act({ mode: 'restore' }, run);
     expect(restore.code).toBe(1);
     expect(restore.errors[0]).toContain(`The backup is missing ${manifest.collections[0].file}`);
-    expect(emu().requests.length).toBe(start);
+    if (target.emulator) expect(target.emulator.requests.length).toBe(start);
+    expect(await watch.changes()).toEqual([]);
   });
 });
 
 describe('a URL that is not Qdrant gets a message that says so', () => {
+  // No Qdrant at all here: the action meets other servers.
+  let service: ArtifactService;
+  beforeEach(async () => {
+    service = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
+  });
+  afterEach(() => service.close());
+  const backupFrom = (url: string) =>
+    runAction({ mode: 'backup', url }, { env: service.env({ runId: ++runId }) });
   let server: http.Server;
   let url: string;
   async function serve(handler: http.RequestListener) {
@@ -310,7 +337,7 @@ describe('a URL that is not Qdrant gets a message that says so', () => {
 
   it('an HTML page answering 200', async () => {
     await serve((_req, res) => res.end('<!doctype html><html><body>Dashboard</body></html>'));
-    const run = await act({ mode: 'backup' }, ++runId, url);
+    const run = await backupFrom(url);
     expect(run.code).toBe(1);
     expect(run.errors[0]).toContain(`${url} is not a Qdrant REST API`);
     expect(run.errors[0]).toContain('an HTML page');
@@ -321,14 +348,14 @@ describe('a URL that is not Qdrant gets a message that says so', () => {
       res.statusCode = 404;
       res.end('Not Found');
     });
-    const run = await act({ mode: 'backup' }, ++runId, url);
+    const run = await backupFrom(url);
     expect(run.code).toBe(1);
     expect(run.errors[0]).toContain(`${url} is not a Qdrant REST API`);
   });
 
   it('TLS to a plain HTTP port', async () => {
     await serve((_req, res) => res.end('{}'));
-    const run = await act({ mode: 'backup' }, ++runId, url.replace('http://', 'https://'));
+    const run = await backupFrom(url.replace('http://', 'https://'));
     expect(run.code).toBe(1);
     expect(run.errors[0]).toMatch(
       /TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed .* use an http:\/\/ URL/,
@@ -338,7 +365,7 @@ describe('a URL that is not Qdrant gets a message that says so', () => {
   it('nothing listening', async () => {
     await serve(() => {});
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const run = await act({ mode: 'backup' }, ++runId, url);
+    const run = await backupFrom(url);
     expect(run.code).toBe(1);
     expect(run.errors[0]).toContain(`Cannot connect to Qdrant at ${url} (connection refused)`);
     expect(run.errors[0]).toContain('Is Qdrant running at that URL?');

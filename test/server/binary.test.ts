@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { releaseAsset } from '../../src/server/binary.js';
 import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { noteTarget } from '../helpers/target-usage.js';
 import {
   alive,
   close,
@@ -260,6 +261,7 @@ describe('start: binary', () => {
   });
 
   it.skipIf(!REAL_QDRANT)('runs a real Qdrant binary (QDRANT_BINARY) and stops it', async () => {
+    noteTarget('real-node');
     const run = await main({ mode: 'backup', 'qdrant-version': '1.99.0', 'start-timeout': '120' });
     // An empty server has nothing to back up: the step fails after the server answered, with the key.
     expect(run.errors[0], run.stdout + run.stderr).toContain(`No collections found at ${run.outputs.url}`);
