@@ -40088,7 +40088,7 @@ class QdrantClient {
     retried(operation, beforeRetry) {
         return withRetry(operation, this.retry, {
             beforeRetry,
-            onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`),
+            onRetry: (error, attempt, delayMs) => this.options.onRetry?.(error, `Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`),
         });
     }
     async send(method, route, options = {}) {
@@ -40503,13 +40503,14 @@ async function backupCollection(client, name, file, aliases, options, reporter) 
 
 ;// CONCATENATED MODULE: ./src/core/connect.ts
 
+
 /** The Qdrant client of a run: one deadline per call, retries reported as warnings. */
 function connect(connection, reporter) {
     return new QdrantClient({
         url: connection.url,
         apiKey: connection.apiKey,
         timeoutMs: connection.timeoutSeconds * 1000,
-        onRetry: (message) => reporter.warning(message),
+        onRetry: (error, note) => reporter.warning(`${describeError(error, reporter.wording)} ${note}`),
     });
 }
 

@@ -29,7 +29,8 @@ export interface ClientOptions {
   /** Deadline of one call (a whole snapshot creation, download or upload included), in ms. */
   timeoutMs: number;
   retry?: RetryPolicy;
-  onRetry?: (message: string) => void;
+  /** Told of each retry: the failure, and a note on when and which attempt follows. */
+  onRetry?: (error: QdrantError, note: string) => void;
 }
 
 export interface DownloadResult {
@@ -329,7 +330,8 @@ export class QdrantClient {
       beforeRetry,
       onRetry: (error, attempt, delayMs) =>
         this.options.onRetry?.(
-          `${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
+          error,
+          `Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
         ),
     });
   }
