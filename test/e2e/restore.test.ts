@@ -69,7 +69,7 @@ async function expectRestoredExactly(names: Record<string, string> = {}) {
   }
 }
 
-describe('mode: restore (dist/main as the runner runs it)', () => {
+describe('mode: restore (main, bundled from src/, as the runner runs it)', () => {
   it('restores the artifact of this run, recreates the alias, verifies, and reports', async () => {
     const run = ++runId;
     await backup({}, run);
