@@ -1,4 +1,5 @@
 import { QdrantClient } from '../qdrant/client.js';
+import { describeError } from './errors.js';
 import type { Reporter } from './reporter.js';
 
 export interface Connection {
@@ -13,6 +14,6 @@ export function connect(connection: Connection, reporter: Reporter): QdrantClien
     url: connection.url,
     apiKey: connection.apiKey,
     timeoutMs: connection.timeoutSeconds * 1000,
-    onRetry: (message) => reporter.warning(message),
+    onRetry: (error, note) => reporter.warning(`${describeError(error, reporter.wording)} ${note}`),
   });
 }

@@ -61,7 +61,8 @@ export interface ClientOptions {
   /** Deadline of one call (a whole snapshot creation, download or upload included), in ms. */
   timeoutMs: number;
   retry?: RetryPolicy;
-  onRetry?: (message: string) => void;
+  /** Told of each retry: the failure, and a note on when and which attempt follows. */
+  onRetry?: (error: QdrantError, note: string) => void;
 }
 
 export interface DownloadResult {
@@ -452,7 +453,8 @@ export class QdrantClient {
     return withRetry(operation, this.retry, {
       onRetry: (error, attempt, delayMs) =>
         this.options.onRetry?.(
-          `${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
+          error,
+          `Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
         ),
     });
   }

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/run-action.js';
+import { bundled } from '../helpers/bundles.js';
+
 import { allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 let target: Target;
@@ -18,9 +19,9 @@ beforeEach(async () => {
 
 afterEach(() => target.close());
 
-/** Runs the bundled CLI as a user would, with a clean environment. */
+/** Runs the CLI (bundled from src/) as a user would, with a clean environment. */
 async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), ...args], {
+  const child = spawn(process.execPath, [bundled('cli'), ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: home,
@@ -39,7 +40,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 
 const only = () => ['--collections', `${target.prefix}*`];
 
-describe('qdrant-snapshot CLI (dist/cli)', () => {
+describe('qdrant-snapshot CLI (bundled)', () => {
   it("backs up into a timestamped folder under ~/.qdrant-snapshot/backups, reading the seed scripts' QDRANT_HOST", async () => {
     const host = target.url.replace('http://', '');
     const run = await cli(['backup', ...only()], { QDRANT_URL: '', QDRANT_HOST: host });

@@ -84,7 +84,8 @@ describe('encryption at rest (age, passphrase)', () => {
     expect(restore.errors).toEqual([]);
     expect(restore.outputs.verified).toBe('true');
     expect(await allPoints(target, seeded.names.hybrid)).toEqual(before);
-  });
+    // Nine scrypt key derivations (encrypt, check, decrypt three files): a loaded 2-core runner needs the time.
+  }, 120_000);
 
   it('fails before touching the server with a wrong or a missing key, saying which', async () => {
     const dir = await folder();

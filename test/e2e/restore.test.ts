@@ -79,7 +79,7 @@ async function expectRestoredExactly(names: Record<string, string> = {}) {
   }
 }
 
-describe('mode: restore (dist/main as the runner runs it)', () => {
+describe('mode: restore (main, bundled from src/, as the runner runs it)', () => {
   useServers();
 
   it('restores the artifact of this run, recreates the alias, verifies, and reports', async () => {
