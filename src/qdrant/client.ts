@@ -40,6 +40,18 @@ interface Telemetry {
   };
 }
 
+/** Node's codes for a certificate it does not trust. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const SETTLE_POLL_MS = 500;
 const SETTLE_GRACE_MS = 5_000;
 
@@ -574,7 +586,7 @@ export class QdrantClient {
     if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
       qdrantMessage = trimmed;
     }
-    let hint: Message = hintFor(status, this.url, method);
+    let hint: Message = hintFor(status, this.url, method, route);
     const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
     if (
       status === 404 &&
@@ -617,6 +629,13 @@ export class QdrantClient {
       return new QdrantError(
         say`Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check ${setting('url')} (REST port, usually 6333)${advice('start-qdrant')}.`,
         { method, path: route, code },
+        { cause: error },
+      );
+    }
+    if (code && CERTIFICATE_CODES.has(code)) {
+      return new QdrantError(
+        `The TLS certificate of ${this.url} is not trusted (${code}) for ${method} ${route}. For a self-signed certificate or a private CA, give its CA certificate to Node with the environment variable NODE_EXTRA_CA_CERTS=/path/to/ca.pem (in a workflow, the step's env:); otherwise fix the server's certificate. Verification is never switched off.`,
+        { method, path: route, code: 'TLS_CERTIFICATE' },
         { cause: error },
       );
     }

@@ -106,6 +106,38 @@ describe('qdrant-snapshot CLI (bundled)', () => {
     expect(await allPoints(target, seeded.names.dense)).toEqual(before);
   }, 60_000);
 
+  it("restore --rename with the backup's alias taken advises --no-aliases, not another rename", async () => {
+    const out = path.join(home, 'backups');
+    expect((await cli(['backup', '--out', out, ...only()])).code).toBe(0);
+    // Renamed, the collection is new, but the backup's alias still exists on the server.
+    const copy = `${target.prefix}aliased_copy`;
+    const refused = await cli([
+      'restore',
+      out,
+      '--collections',
+      seeded.names.aliased,
+      '--rename',
+      `${seeded.names.aliased}=${copy}`,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`alias ${seeded.alias} (points at ${seeded.names.aliased})`);
+    expect(refused.stderr).toContain("leave the backup's aliases out with --no-aliases");
+    expect(refused.stderr).not.toMatch(/'rename'|aliases: false/);
+    const restored = await cli([
+      'restore',
+      out,
+      '--collections',
+      seeded.names.aliased,
+      '--rename',
+      `${seeded.names.aliased}=${copy}`,
+      '--no-aliases',
+    ]);
+    expect(restored.code).toBe(0);
+    expect(await target.call('POST', `/collections/${copy}/points/count`, { exact: true })).toEqual({
+      count: 5,
+    });
+  }, 60_000);
+
   it('documents every flag in --help and refuses unknown ones with exit status 2', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);

@@ -218,6 +218,30 @@ describe('mode: restore (main, bundled from src/, as the runner runs it)', () =>
     });
   });
 
+  it("an alias of the backup taken on the server: refused, advising 'aliases: false' (rename cannot help)", async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    // The backup's alias name now points at another collection of the user's.
+    const other = `${dest === source ? source.prefix : ''}other`;
+    await dest.call('PUT', `/collections/${other}`, { vectors: { size: 4, distance: 'Dot' } });
+    await dest.call('POST', '/collections/aliases', {
+      actions: [{ create_alias: { collection_name: other, alias_name: seeded.alias } }],
+    });
+    try {
+      const result = await restore({ artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(`alias ${seeded.alias} (points at ${other})`);
+      expect(result.errors[0]).toContain("or leave the backup's aliases out with aliases: false");
+      const retried = await restore({ artifact: 'false', path: folder, aliases: 'false' });
+      expect(retried.errors).toEqual([]);
+    } finally {
+      await dest.call('POST', '/collections/aliases', {
+        actions: [{ delete_alias: { alias_name: seeded.alias } }],
+      });
+      await dest.call('DELETE', `/collections/${other}`);
+    }
+  });
+
   describe('a backed-up name that is an alias on the server', () => {
     let folder: string;
     let catalog: string;
