@@ -4,6 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { tap } from '../util/tap.js';
+import { TarEndCheck } from '../util/tar-end.js';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ActionError } from '../core/errors.js';
@@ -13,7 +14,14 @@ import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import type {
   AliasDescription,
   AliasOperation,
+  ClusterStatus,
+  CollectionClusterInfo,
   CollectionInfo,
+  CreateCollection,
+  CreateShardingKey,
+  PayloadFieldSchema,
+  ShardKey,
+  ShardKeysResponse,
   CollectionsAliasesResponse,
   CollectionsResponse,
   CountResult,
@@ -78,6 +86,11 @@ interface Envelope<T> {
 /** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
 export function uploadedSnapshotName(collection: string): string {
   return `${collection}-qdrant-snapshot-action-upload.snapshot`;
+}
+
+/** The file name a shard snapshot upload is sent under. */
+export function uploadedShardSnapshotName(collection: string, shard: number): string {
+  return `${collection}-shard-${shard}-qdrant-snapshot-action-upload.snapshot`;
 }
 
 const path = (strings: TemplateStringsArray, ...names: string[]): string =>
@@ -146,14 +159,63 @@ export class QdrantClient {
     return (await this.listCollections()).includes(collection);
   }
 
-  /** Exact point count; `points_count` in collection info is only approximate. */
-  async exactCount(collection: string): Promise<number> {
+  /**
+   * Exact point count; `points_count` in collection info is only approximate. With `shardKey`, the points
+   * of that shard key only (custom sharding).
+   */
+  async exactCount(collection: string, options: { shardKey?: ShardKey } = {}): Promise<number> {
+    const body =
+      options.shardKey === undefined ? { exact: true } : { exact: true, shard_key: options.shardKey };
     const result = await this.retried(() =>
-      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, {
-        body: { exact: true },
-      }),
+      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, { body }),
     );
     return result.count;
+  }
+
+  /** `PUT /collections/{c}`: creates a collection (fails when it exists). */
+  async createCollection(collection: string, config: CreateCollection): Promise<void> {
+    await this.retried(() => this.send<boolean>('PUT', path`/collections/${collection}`, { body: config }));
+  }
+
+  /** `PUT /collections/{c}/index?wait=true`: creates a payload index. */
+  async createPayloadIndex(collection: string, field: string, schema: PayloadFieldSchema): Promise<void> {
+    await this.retried(() =>
+      this.send<unknown>('PUT', path`/collections/${collection}/index`, {
+        query: { wait: 'true' },
+        body: { field_name: field, field_schema: schema },
+      }),
+    );
+  }
+
+  // --- Cluster -------------------------------------------------------------------------------------
+
+  /** `GET /cluster`: distributed mode on or off, this peer's id, the peers and their p2p URIs. */
+  async clusterInfo(): Promise<ClusterStatus> {
+    return this.get<ClusterStatus>('/cluster');
+  }
+
+  /**
+   * `GET /collections/{c}/cluster`: the shards this node holds (with an estimated, not exact, point count:
+   * Qdrant counts them with `exact: false`, collection_ops.rs `cluster_info`) and every replica elsewhere.
+   */
+  async collectionClusterInfo(collection: string): Promise<CollectionClusterInfo> {
+    return this.get<CollectionClusterInfo>(path`/collections/${collection}/cluster`);
+  }
+
+  /** `GET /collections/{c}/shards`: the shard keys (custom sharding); [] for auto sharding. */
+  async listShardKeys(collection: string): Promise<ShardKey[]> {
+    const result = await this.get<ShardKeysResponse>(path`/collections/${collection}/shards`);
+    return (result.shard_keys ?? []).map((description) => description.key);
+  }
+
+  /**
+   * `PUT /collections/{c}/shards`: creates a shard key. Needs distributed mode: a plain node refuses
+   * (1.18: 400 "Distributed mode disabled"; 1.19: 405 "Qdrant is running in standalone mode").
+   */
+  async createShardKey(collection: string, request: CreateShardingKey): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>('PUT', path`/collections/${collection}/shards`, { body: request }),
+    );
   }
 
   // --- Aliases -------------------------------------------------------------------------------------
@@ -187,20 +249,29 @@ export class QdrantClient {
    * after the attempt that succeeded.
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
-    const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
+    return this.createSnapshotAt(path`/collections/${collection}/snapshots`, {
+      list: () => this.listSnapshots(collection),
+      remove: (name) => this.deleteSnapshot(collection, name),
+      signal,
+    });
+  }
+
+  private async createSnapshotAt(
+    route: string,
+    at: {
+      list: () => Promise<SnapshotDescription[]>;
+      remove: (name: string) => Promise<void>;
+      signal?: AbortSignal;
+    },
+  ): Promise<SnapshotDescription> {
+    const before = new Set((await at.list()).map((s) => s.name));
     const deleteOrphans = async (keep?: string) => {
-      const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
-        (s) => !before.has(s.name) && s.name !== keep,
-      );
-      for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
+      const orphans = (await at.list().catch(() => [])).filter((s) => !before.has(s.name) && s.name !== keep);
+      for (const orphan of orphans) await at.remove(orphan.name).catch(() => {});
     };
     let retried = false;
     const made = await this.retried(
-      () =>
-        this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
-          query: { wait: 'true' },
-          signal,
-        }),
+      () => this.send<SnapshotDescription>('POST', route, { query: { wait: 'true' }, signal: at.signal }),
       async () => {
         retried = true;
         await deleteOrphans();
@@ -223,15 +294,22 @@ export class QdrantClient {
     options: DownloadOptions = {},
   ): Promise<DownloadResult> {
     const route = path`/collections/${collection}/snapshots/${snapshot}`;
+    return this.downloadTo(route, destination, options, `snapshot ${snapshot} of ${collection}`);
+  }
+
+  /** The download machinery of every snapshot route: one pass to disk, hashed, renamed when complete. */
+  private async downloadTo(
+    route: string,
+    destination: string,
+    options: DownloadOptions,
+    what: string,
+    checkTarEnd = false,
+  ): Promise<DownloadResult> {
     const partial = `${destination}.partial`;
     try {
-      const result = await this.retried(() => this.downloadOnce(route, partial, options));
+      const result = await this.retried(() => this.downloadOnce(route, partial, options, checkTarEnd));
       if (options.expectedSha256 && options.expectedSha256 !== result.sha256) {
-        throw new ChecksumMismatchError(
-          options.expectedSha256,
-          result.sha256,
-          `snapshot ${snapshot} of ${collection}`,
-        );
+        throw new ChecksumMismatchError(options.expectedSha256, result.sha256, what);
       }
       await rename(partial, destination);
       return result;
@@ -245,6 +323,7 @@ export class QdrantClient {
     route: string,
     partial: string,
     options: DownloadOptions,
+    checkTarEnd: boolean,
   ): Promise<DownloadResult> {
     const { response, fail } = await this.open('GET', route, { signal: options.signal });
     const { body, headers } = response;
@@ -253,8 +332,10 @@ export class QdrantClient {
     const stored = createHash('sha256');
     let size = 0;
     let storedSize = 0;
+    const tarEnd = checkTarEnd ? new TarEndCheck() : undefined;
     const wireTap = tap((chunk) => {
       wire.update(chunk);
+      tarEnd?.update(chunk);
       size += chunk.length;
       options.onProgress?.(size, total);
     });
@@ -273,6 +354,15 @@ export class QdrantClient {
     }
     if (total !== undefined && size !== total) {
       throw new QdrantError(`The download of ${route} ended after ${size} of ${total} bytes.`, {
+        method: 'GET',
+        path: route,
+        code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+      });
+    }
+    const incomplete = tarEnd?.incomplete;
+    if (incomplete) {
+      // Retryable like any download that ended early: the next attempt asks for a fresh snapshot.
+      throw new QdrantError(`The snapshot streamed from ${route} is incomplete: ${incomplete}.`, {
         method: 'GET',
         path: route,
         code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
@@ -297,10 +387,101 @@ export class QdrantClient {
     options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
   ): Promise<void> {
     const route = path`/collections/${collection}/snapshots/upload`;
+    await this.uploadTo(route, file, uploadedSnapshotName(collection), options);
+  }
+
+  private async uploadTo(
+    route: string,
+    file: string,
+    filename: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+  ): Promise<void> {
     const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-    await this.retried(() =>
-      this.uploadOnce(route, file, uploadedSnapshotName(collection), { query, signal: options.signal }),
+    await this.retried(() => this.uploadOnce(route, file, filename, { query, signal: options.signal }));
+  }
+
+  // --- Shard snapshots (each works only on a node holding a replica of the shard) ------------------
+
+  async listShardSnapshots(collection: string, shard: number): Promise<SnapshotDescription[]> {
+    return this.get<SnapshotDescription[]>(
+      path`/collections/${collection}/shards/${String(shard)}/snapshots`,
     );
+  }
+
+  async deleteShardSnapshot(collection: string, shard: number, snapshot: string): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>(
+        'DELETE',
+        path`/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`,
+        { query: { wait: 'true' } },
+      ),
+    );
+  }
+
+  /** `POST /collections/{c}/shards/{s}/snapshots?wait=true`, repeated safely as createSnapshot is. */
+  async createShardSnapshot(
+    collection: string,
+    shard: number,
+    signal?: AbortSignal,
+  ): Promise<SnapshotDescription> {
+    return this.createSnapshotAt(path`/collections/${collection}/shards/${String(shard)}/snapshots`, {
+      list: () => this.listShardSnapshots(collection, shard),
+      remove: (name) => this.deleteShardSnapshot(collection, shard, name),
+      signal,
+    });
+  }
+
+  /** Downloads a named shard snapshot (made by createShardSnapshot) like downloadSnapshot does. */
+  async downloadShardSnapshot(
+    collection: string,
+    shard: number,
+    snapshot: string,
+    destination: string,
+    options: DownloadOptions = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`;
+    return this.downloadTo(
+      route,
+      destination,
+      options,
+      `snapshot ${snapshot} of shard ${shard} of ${collection}`,
+    );
+  }
+
+  /**
+   * `GET /collections/{c}/shards/{s}/snapshot`: a fresh shard snapshot streamed straight to `destination`,
+   * never written to the server's disk. No checksum comes first: the SHA-256 is computed in the same pass,
+   * and the archive must reach its end-of-archive marker (a failure on the server ends the stream early
+   * but cleanly). A retry asks for a new snapshot.
+   */
+  async streamShardSnapshot(
+    collection: string,
+    shard: number,
+    destination: string,
+    options: Omit<DownloadOptions, 'expectedSha256'> = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshot`;
+    return this.downloadTo(
+      route,
+      destination,
+      options,
+      `the snapshot of shard ${shard} of ${collection}`,
+      true,
+    );
+  }
+
+  /**
+   * Recovers one shard from a snapshot file by upload (`POST .../shards/{s}/snapshots/upload`). The node
+   * must hold a replica of the shard; the other replicas turn Dead or Partial and then recover from it.
+   */
+  async uploadShardSnapshot(
+    collection: string,
+    shard: number,
+    file: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+  ): Promise<void> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshots/upload`;
+    await this.uploadTo(route, file, uploadedShardSnapshotName(collection, shard), options);
   }
 
   private async uploadOnce(
@@ -308,7 +489,7 @@ export class QdrantClient {
     file: string,
     filename: string,
     options: CallOptions,
-  ): Promise<boolean> {
+  ): Promise<boolean | null> {
     const method = 'POST';
     const { url, signal, fail } = this.prepare(method, route, options);
     this.uploadAgent ??=
@@ -330,7 +511,8 @@ export class QdrantClient {
     const { statusCode, headers, text, bodyError } = answer;
     if (statusCode >= 200 && statusCode < 300) {
       if (bodyError !== undefined) throw fail(bodyError);
-      return this.parseAnswer<boolean>(method, route, statusCode, text);
+      // A collection upload answers true, a shard upload null.
+      return this.parseAnswer<boolean | null>(method, route, statusCode, text);
     }
     throw await this.httpError(method, route, statusCode, text, headers['retry-after']);
   }
