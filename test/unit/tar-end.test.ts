@@ -5,8 +5,8 @@ import { TarEndCheck } from '../../src/util/tar-end.js';
 async function archive(entries: { name: string; size: number }[]): Promise<Buffer> {
   const tar = pack();
   const chunks: Buffer[] = [];
-  tar.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => tar.on('end', resolve));
+  tar.on('data', (chunk) => chunks.push(chunk as Buffer));
+  const done = new Promise<void>((resolve) => tar.on('end', () => resolve()));
   for (const entry of entries) tar.entry({ name: entry.name }, Buffer.alloc(entry.size, 7));
   tar.finalize();
   await done;
