@@ -26,6 +26,8 @@ export interface CollectionLayout {
   shards: ShardLayout[];
   /** Shard transfers in progress (replicas in them are not a stable source). */
   transfers: number;
+  /** Set when GET /collections/{c} failed (a shard unreachable): sharding was inferred from the layout. */
+  configError?: string;
 }
 
 /**
@@ -37,11 +39,12 @@ export async function readLayout(
   collection: string,
   info?: CollectionInfo,
 ): Promise<CollectionLayout> {
-  const [cluster, details] = await Promise.all([
-    client.collectionClusterInfo(collection),
-    info ? Promise.resolve(info) : client.collectionInfo(collection),
-  ]);
-  const params = details.config.params;
+  const cluster = await client.collectionClusterInfo(collection);
+  // GET /collections/{c} asks every shard for its info, so it fails (500 "1 of 1 read operations failed")
+  // while a shard's only replica is down; the cluster info is local to the node asked and still answers.
+  const details: CollectionInfo | Error =
+    info ?? (await client.collectionInfo(collection).catch((error: unknown) => error as Error));
+  const params = details instanceof Error ? undefined : details.config.params;
   const shards = new Map<number, ShardLayout>();
   const shardOf = (id: number, key: unknown): ShardLayout => {
     let shard = shards.get(id);
@@ -60,7 +63,8 @@ export async function readLayout(
   }
   const sorted = [...shards.values()].sort((a, b) => a.id - b.id);
   for (const shard of sorted) shard.replicas.sort((a, b) => a.peerId - b.peerId);
-  const method = params.sharding_method === 'custom' ? 'custom' : 'auto';
+  const custom = params ? params.sharding_method === 'custom' : sorted.some((shard) => shard.key !== null);
+  const method = custom ? 'custom' : 'auto';
   const shardKeys: ShardKey[] = [];
   for (const shard of sorted) {
     if (shard.key !== null && !shardKeys.some((key) => key === shard.key)) shardKeys.push(shard.key);
@@ -68,11 +72,14 @@ export async function readLayout(
   return {
     collection,
     method,
-    shardNumber: params.shard_number ?? 1,
-    replicationFactor: params.replication_factor ?? 1,
+    shardNumber: params ? (params.shard_number ?? 1) : custom ? 1 : cluster.shard_count,
+    replicationFactor: params
+      ? (params.replication_factor ?? 1)
+      : Math.max(1, ...sorted.map((shard) => shard.replicas.length)),
     shardKeys,
     shards: sorted,
     transfers: cluster.shard_transfers?.length ?? 0,
+    ...(details instanceof Error ? { configError: details.message } : {}),
   };
 }
 

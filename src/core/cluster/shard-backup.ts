@@ -83,7 +83,8 @@ export async function backupCollectionShards(options: ShardBackupOptions): Promi
     options.fileName ??
     ((shard: ShardLayout) => snapshotFileName(`${collection}.shard-${shard.id}`, taken, '.snapshot'));
   const plan = planSources(layout, cluster);
-  const before = await entry.exactCount(collection);
+  // With a node down the collection cannot be counted (500): the missing shards are the error to report.
+  const before = await entry.exactCount(collection).catch((error: unknown) => error as Error);
 
   const written: string[] = [];
   const outcomes = await mapPool(plan, Math.max(1, options.concurrency), async ({ shard, candidates }) => {
@@ -129,6 +130,7 @@ export async function backupCollectionShards(options: ShardBackupOptions): Promi
   }
   const takenShards = outcomes.map((outcome) => (outcome as { taken: Taken }).taken);
   try {
+    if (before instanceof Error) throw before;
     const counted = await countShardPoints(
       collection,
       layout,
@@ -147,7 +149,7 @@ export async function backupCollectionShards(options: ShardBackupOptions): Promi
       shard: {
         id: shard.id,
         key: shard.key,
-        peer_id: cluster.distributed ? peerId : (cluster.topology.entryPeerId ?? peerId),
+        peer_id: peerId,
       },
     }));
     return {
