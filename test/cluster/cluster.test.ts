@@ -255,7 +255,7 @@ describe.skipIf(!QDRANT_BINARY)('cluster backup and restore on real Qdrant', () 
   }, 120_000);
 
   for (const size of [3, 2, 1]) {
-    it(`into a fresh ${size}-node cluster: exact counts, same points, payload indexes, every replica Active`, async () => {
+    it(`into a fresh ${size}-node cluster${size === 2 ? ' (replicas by shard transfer)' : ''}: exact counts, same points, payload indexes, every replica Active`, async () => {
       const fresh = await startQdrantCluster({ nodes: size });
       const target = await connect(
         fresh.nodes[0]!.url,
@@ -268,8 +268,12 @@ describe.skipIf(!QDRANT_BINARY)('cluster backup and restore on real Qdrant', () 
             cluster: target,
             snapshotPath: (file) => path.join(dir, file.file),
             concurrency: 3,
+            // The 2-node target covers the other way of filling replicas: one upload, then shard transfer.
+            replicas: size === 2 ? 'transfer' : 'upload',
             activeTimeoutMs: 60_000,
           });
+          const replicated = result.uploads.map((u) => u.peerIds.length);
+          expect(replicated.every((n) => n === (size === 2 ? 1 : result.replicationFactor))).toBe(true);
           expect(result.replicationFactor).toBe(
             Math.min(manifests.get(collection)!.sharding.replication_factor, size),
           );

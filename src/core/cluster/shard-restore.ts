@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PayloadFieldSchema, ShardKey } from '../../qdrant/types.js';
+import type { PayloadFieldSchema, ShardKey, SnapshotPriority } from '../../qdrant/types.js';
 import { mapPool } from '../../util/pool.js';
 import { describeError } from '../errors.js';
 import { createCollectionBody } from './collection-config.js';
@@ -16,6 +16,12 @@ export interface ShardRestoreOptions {
   /** The plain (decrypted) snapshot file of a shard; its SHA-256 must be the entry's `snapshot_sha256`. */
   snapshotPath: (file: ShardFileEntry) => string | Promise<string>;
   concurrency: number;
+  /**
+   * How the replicas of a shard get its data. 'upload' (default): the file is uploaded to every replica
+   * (priority no_sync), so no shard transfer is needed. 'transfer': to one replica (priority snapshot), the
+   * others recover from it by shard transfer. Measured in bench/cluster.mjs.
+   */
+  replicas?: 'upload' | 'transfer';
   /** Deadline for every replica to turn Active after the uploads; default 120 s. */
   activeTimeoutMs?: number;
   signal?: AbortSignal;
@@ -42,7 +48,8 @@ export interface ShardRestoreResult {
   collection: string;
   points: number;
   replicationFactor: number;
-  uploads: { recordedShard: number; shard: number; key: ShardKey | null; peerId: number }[];
+  /** Per recorded shard: the restored shard and the peers its file was uploaded to. */
+  uploads: { recordedShard: number; shard: number; key: ShardKey | null; peerIds: number[] }[];
   warnings: string[];
 }
 
@@ -152,9 +159,13 @@ export async function restoreCollectionShards(options: ShardRestoreOptions): Pro
     await entry.createPayloadIndex(target, field, payloadIndexSchema(info));
   }
 
+  log(
+    `${target}: created with ${plan.keys.length > 0 ? `${plan.keys.length} shard keys` : `${String(plan.body.shard_number)} shards`}, replication factor ${plan.replicationFactor}`,
+  );
   const layout = await waitForLayout(target, plan, cluster);
   const mapping = mapShards(source, layout, plan);
   const load = new Map<number, number>();
+  const replicas = options.replicas ?? 'upload';
   const uploads = await mapPool(source.files, Math.max(1, options.concurrency), async (file) => {
     const shard = mapping.get(file.shard.id)!;
     const holders = shard.replicas
@@ -163,21 +174,49 @@ export async function restoreCollectionShards(options: ShardRestoreOptions): Pro
       .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b);
     if (holders[0] !== undefined) load.set(holders[0], (load.get(holders[0]) ?? 0) + 1);
     const snapshot = await options.snapshotPath(file);
+    const upload = async (peerId: number, priority: SnapshotPriority) => {
+      const started = Date.now();
+      await cluster.client(peerId)!.uploadShardSnapshot(target, shard.id, snapshot, {
+        checksum: file.snapshot_sha256,
+        priority,
+        signal: options.signal,
+      });
+      log(
+        `${target} shard ${shard.id}: uploaded to ${cluster.describe(peerId)} (priority ${priority}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+    };
+    const done: number[] = [];
     const failures: string[] = [];
-    for (const peerId of holders) {
-      try {
-        const started = Date.now();
-        await cluster.client(peerId)!.uploadShardSnapshot(target, shard.id, snapshot, {
-          checksum: file.snapshot_sha256,
-          priority: 'snapshot',
-          signal: options.signal,
-        });
-        log(
-          `${target} shard ${shard.id}: uploaded to ${cluster.describe(peerId)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-        );
-        return { recordedShard: file.shard.id, shard: shard.id, key: shard.key, peerId };
-      } catch (error) {
-        failures.push(`${cluster.describe(peerId)}: ${describeError(error)}`);
+    if (replicas === 'upload' && holders.length > 1) {
+      // The same file into every replica, each activated without touching the others (priority no_sync,
+      // common/snapshots.rs recover_shard_snapshot_impl): identical replicas, no shard transfers to wait for.
+      for (const peerId of holders) {
+        try {
+          await upload(peerId, 'no_sync');
+          done.push(peerId);
+        } catch (error) {
+          failures.push(`${cluster.describe(peerId)}: ${describeError(error)}`);
+        }
+      }
+      if (done.length === holders.length) {
+        return { recordedShard: file.shard.id, shard: shard.id, key: shard.key, peerIds: done };
+      }
+      if (done.length > 0) {
+        // Some replicas missed it: make one that has it the source of truth; the others turn Dead and
+        // recover from it by shard transfer.
+        await upload(done[0]!, 'snapshot');
+        return { recordedShard: file.shard.id, shard: shard.id, key: shard.key, peerIds: [done[0]!] };
+      }
+    } else {
+      // One replica gets the file and becomes the source of truth (priority snapshot); the others turn
+      // Dead or Partial and recover from it by shard transfer.
+      for (const peerId of holders) {
+        try {
+          await upload(peerId, 'snapshot');
+          return { recordedShard: file.shard.id, shard: shard.id, key: shard.key, peerIds: [peerId] };
+        } catch (error) {
+          failures.push(`${cluster.describe(peerId)}: ${describeError(error)}`);
+        }
       }
     }
     throw new ClusterError(
@@ -185,7 +224,9 @@ export async function restoreCollectionShards(options: ShardRestoreOptions): Pro
     );
   });
 
+  log(`${target}: every shard uploaded; waiting for every replica to be Active`);
   await waitAllActive(target, cluster, options.activeTimeoutMs ?? 120_000, options.signal);
+  log(`${target}: every replica Active`);
   await checkCounts(target, source, cluster);
   return {
     collection: target,
