@@ -105,7 +105,7 @@ try {
   let manifest;
   for (let run = 0; run < RUNS; run++) {
     // Backups (alternating order between the two shard methods).
-    for (const method of run % 2 === 0 ? ['stream', 'create'] : ['create', 'stream']) {
+    for (const method of run % 2 === 0 ? ['create', 'stream'] : ['stream', 'create']) {
       const dir = await mkdtemp(path.join(work, `${method}-`));
       const { ms, result } = await timed(() =>
         lib.backupCollectionShards({ collection: 'bench', cluster: nodes, dir, concurrency: 3, method }),
