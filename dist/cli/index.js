@@ -39025,7 +39025,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_commands_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8485);
+/* harmony import */ var _cli_commands_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6382);
 
 process.exitCode = await (0,_cli_commands_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -39034,7 +39034,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8485:
+/***/ 6382:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39527,6 +39527,93 @@ function tap(onChunk) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/util/tar-end.ts
+/**
+ * Follows a tar archive as it streams past, header to header, to tell whether it reached its end-of-archive
+ * marker (two zero blocks). A streamed shard snapshot needs this: Qdrant writes it through a pipe after the
+ * 200 answer, and when writing fails on the server the pipe simply closes, so the response ends cleanly with
+ * a truncated archive (lib/collection/src/shards/shard_holder/mod.rs, stream_shard_snapshot: the error is
+ * only logged). Constant memory: one 512-byte header buffer; data blocks are skipped, not read.
+ */
+class TarEndCheck {
+    position = 0;
+    nextHeader = 0;
+    header = Buffer.alloc(512);
+    headerFill = 0;
+    zeroBlocks = 0;
+    problem;
+    ended = false;
+    update(chunk) {
+        let offset = 0;
+        while (offset < chunk.length && !this.ended && !this.problem) {
+            const absolute = this.position + offset;
+            if (absolute < this.nextHeader) {
+                offset += Math.min(chunk.length - offset, this.nextHeader - absolute);
+                continue;
+            }
+            const take = Math.min(512 - this.headerFill, chunk.length - offset);
+            this.header.set(chunk.subarray(offset, offset + take), this.headerFill);
+            this.headerFill += take;
+            offset += take;
+            if (this.headerFill === 512)
+                this.readHeader(this.position + offset);
+        }
+        this.position += chunk.length;
+    }
+    /** Undefined when the archive ended properly; otherwise why it did not. */
+    get incomplete() {
+        if (this.problem)
+            return this.problem;
+        if (!this.ended)
+            return `the tar archive stops after ${this.position} bytes without its end-of-archive marker`;
+        return undefined;
+    }
+    readHeader(end) {
+        this.headerFill = 0;
+        if (this.header.every((byte) => byte === 0)) {
+            this.zeroBlocks++;
+            this.nextHeader = end;
+            if (this.zeroBlocks === 2)
+                this.ended = true;
+            return;
+        }
+        this.zeroBlocks = 0;
+        if (!validChecksum(this.header)) {
+            this.problem = `the tar header at byte ${end - 512} is corrupt (bad checksum)`;
+            return;
+        }
+        const size = entrySize(this.header);
+        this.nextHeader = end + Math.ceil(size / 512) * 512;
+    }
+}
+/** The size field: octal text, or base-256 (high bit set) for entries of 8 GiB and more. */
+function entrySize(header) {
+    const field = header.subarray(124, 136);
+    if (field[0] & 0x80) {
+        let size = field[0] & 0x7f;
+        for (let i = 1; i < field.length; i++)
+            size = size * 256 + field[i];
+        return size;
+    }
+    const text = field
+        .toString('ascii')
+        .replace(/[\0 ]+$/g, '')
+        .trim();
+    return text === '' ? 0 : parseInt(text, 8);
+}
+function validChecksum(header) {
+    const text = header
+        .subarray(148, 156)
+        .toString('ascii')
+        .replace(/[\0 ]+$/g, '')
+        .trim();
+    const recorded = parseInt(text, 8);
+    let sum = 0;
+    for (let i = 0; i < 512; i++)
+        sum += i >= 148 && i < 156 ? 32 : header[i];
+    return recorded === sum;
+}
+
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -39799,6 +39886,7 @@ async function withRetry(operation, policy, hooks = {}) {
 
 
 
+
 /** The server sent bytes whose SHA-256 is not the checksum it advertised. */
 class ChecksumMismatchError extends ActionError {
     expected;
@@ -39812,6 +39900,10 @@ class ChecksumMismatchError extends ActionError {
 /** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
 function uploadedSnapshotName(collection) {
     return `${collection}-qdrant-snapshot-action-upload.snapshot`;
+}
+/** The file name a shard snapshot upload is sent under. */
+function uploadedShardSnapshotName(collection, shard) {
+    return `${collection}-shard-${shard}-qdrant-snapshot-action-upload.snapshot`;
 }
 const path = (strings, ...names) => strings.reduce((out, part, i) => out + part + (i < names.length ? encodeURIComponent(names[i]) : ''), '');
 /** Typed REST client for the parts of Qdrant's API a backup and a restore need. */
@@ -39870,12 +39962,49 @@ class QdrantClient {
     async collectionExists(collection) {
         return (await this.listCollections()).includes(collection);
     }
-    /** Exact point count; `points_count` in collection info is only approximate. */
-    async exactCount(collection) {
-        const result = await this.retried(() => this.send('POST', path `/collections/${collection}/points/count`, {
-            body: { exact: true },
-        }));
+    /**
+     * Exact point count; `points_count` in collection info is only approximate. With `shardKey`, the points
+     * of that shard key only (custom sharding).
+     */
+    async exactCount(collection, options = {}) {
+        const body = options.shardKey === undefined ? { exact: true } : { exact: true, shard_key: options.shardKey };
+        const result = await this.retried(() => this.send('POST', path `/collections/${collection}/points/count`, { body }));
         return result.count;
+    }
+    /** `PUT /collections/{c}`: creates a collection (fails when it exists). */
+    async createCollection(collection, config) {
+        await this.retried(() => this.send('PUT', path `/collections/${collection}`, { body: config }));
+    }
+    /** `PUT /collections/{c}/index?wait=true`: creates a payload index. */
+    async createPayloadIndex(collection, field, schema) {
+        await this.retried(() => this.send('PUT', path `/collections/${collection}/index`, {
+            query: { wait: 'true' },
+            body: { field_name: field, field_schema: schema },
+        }));
+    }
+    // --- Cluster -------------------------------------------------------------------------------------
+    /** `GET /cluster`: distributed mode on or off, this peer's id, the peers and their p2p URIs. */
+    async clusterInfo() {
+        return this.get('/cluster');
+    }
+    /**
+     * `GET /collections/{c}/cluster`: the shards this node holds (with an estimated, not exact, point count:
+     * Qdrant counts them with `exact: false`, collection_ops.rs `cluster_info`) and every replica elsewhere.
+     */
+    async collectionClusterInfo(collection) {
+        return this.get(path `/collections/${collection}/cluster`);
+    }
+    /** `GET /collections/{c}/shards`: the shard keys (custom sharding); [] for auto sharding. */
+    async listShardKeys(collection) {
+        const result = await this.get(path `/collections/${collection}/shards`);
+        return (result.shard_keys ?? []).map((description) => description.key);
+    }
+    /**
+     * `PUT /collections/{c}/shards`: creates a shard key. Needs distributed mode: a plain node refuses
+     * (1.18: 400 "Distributed mode disabled"; 1.19: 405 "Qdrant is running in standalone mode").
+     */
+    async createShardKey(collection, request) {
+        await this.retried(() => this.send('PUT', path `/collections/${collection}/shards`, { body: request }));
     }
     // --- Aliases -------------------------------------------------------------------------------------
     async aliases() {
@@ -39900,17 +40029,21 @@ class QdrantClient {
      * after the attempt that succeeded.
      */
     async createSnapshot(collection, signal) {
-        const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
+        return this.createSnapshotAt(path `/collections/${collection}/snapshots`, {
+            list: () => this.listSnapshots(collection),
+            remove: (name) => this.deleteSnapshot(collection, name),
+            signal,
+        });
+    }
+    async createSnapshotAt(route, at) {
+        const before = new Set((await at.list()).map((s) => s.name));
         const deleteOrphans = async (keep) => {
-            const orphans = (await this.listSnapshots(collection).catch(() => [])).filter((s) => !before.has(s.name) && s.name !== keep);
+            const orphans = (await at.list().catch(() => [])).filter((s) => !before.has(s.name) && s.name !== keep);
             for (const orphan of orphans)
-                await this.deleteSnapshot(collection, orphan.name).catch(() => { });
+                await at.remove(orphan.name).catch(() => { });
         };
         let retried = false;
-        const made = await this.retried(() => this.send('POST', path `/collections/${collection}/snapshots`, {
-            query: { wait: 'true' },
-            signal,
-        }), async () => {
+        const made = await this.retried(() => this.send('POST', route, { query: { wait: 'true' }, signal: at.signal }), async () => {
             retried = true;
             await deleteOrphans();
         });
@@ -39926,11 +40059,15 @@ class QdrantClient {
      */
     async downloadSnapshot(collection, snapshot, destination, options = {}) {
         const route = path `/collections/${collection}/snapshots/${snapshot}`;
+        return this.downloadTo(route, destination, options, `snapshot ${snapshot} of ${collection}`);
+    }
+    /** The download machinery of every snapshot route: one pass to disk, hashed, renamed when complete. */
+    async downloadTo(route, destination, options, what, checkTarEnd = false) {
         const partial = `${destination}.partial`;
         try {
-            const result = await this.retried(() => this.downloadOnce(route, partial, options));
+            const result = await this.retried(() => this.downloadOnce(route, partial, options, checkTarEnd));
             if (options.expectedSha256 && options.expectedSha256 !== result.sha256) {
-                throw new ChecksumMismatchError(options.expectedSha256, result.sha256, `snapshot ${snapshot} of ${collection}`);
+                throw new ChecksumMismatchError(options.expectedSha256, result.sha256, what);
             }
             await (0,promises_.rename)(partial, destination);
             return result;
@@ -39940,7 +40077,7 @@ class QdrantClient {
             throw error;
         }
     }
-    async downloadOnce(route, partial, options) {
+    async downloadOnce(route, partial, options, checkTarEnd) {
         const { response, fail } = await this.open('GET', route, { signal: options.signal });
         const { body, headers } = response;
         const total = Number(headers['content-length']) || undefined;
@@ -39948,8 +40085,10 @@ class QdrantClient {
         const stored = (0,external_node_crypto_.createHash)('sha256');
         let size = 0;
         let storedSize = 0;
+        const tarEnd = checkTarEnd ? new TarEndCheck() : undefined;
         const wireTap = tap((chunk) => {
             wire.update(chunk);
+            tarEnd?.update(chunk);
             size += chunk.length;
             options.onProgress?.(size, total);
         });
@@ -39975,6 +40114,15 @@ class QdrantClient {
                 code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
             });
         }
+        const incomplete = tarEnd?.incomplete;
+        if (incomplete) {
+            // Retryable like any download that ended early: the next attempt asks for a fresh snapshot.
+            throw new QdrantError(`The snapshot streamed from ${route} is incomplete: ${incomplete}.`, {
+                method: 'GET',
+                path: route,
+                code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+            });
+        }
         return { size, sha256: wire.digest('hex'), storedSize, storedSha256: stored.digest('hex') };
     }
     /**
@@ -39989,8 +40137,49 @@ class QdrantClient {
      */
     async uploadSnapshot(collection, file, options) {
         const route = path `/collections/${collection}/snapshots/upload`;
+        await this.uploadTo(route, file, uploadedSnapshotName(collection), options);
+    }
+    async uploadTo(route, file, filename, options) {
         const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-        await this.retried(() => this.uploadOnce(route, file, uploadedSnapshotName(collection), { query, signal: options.signal }));
+        await this.retried(() => this.uploadOnce(route, file, filename, { query, signal: options.signal }));
+    }
+    // --- Shard snapshots (each works only on a node holding a replica of the shard) ------------------
+    async listShardSnapshots(collection, shard) {
+        return this.get(path `/collections/${collection}/shards/${String(shard)}/snapshots`);
+    }
+    async deleteShardSnapshot(collection, shard, snapshot) {
+        await this.retried(() => this.send('DELETE', path `/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`, { query: { wait: 'true' } }));
+    }
+    /** `POST /collections/{c}/shards/{s}/snapshots?wait=true`, repeated safely as createSnapshot is. */
+    async createShardSnapshot(collection, shard, signal) {
+        return this.createSnapshotAt(path `/collections/${collection}/shards/${String(shard)}/snapshots`, {
+            list: () => this.listShardSnapshots(collection, shard),
+            remove: (name) => this.deleteShardSnapshot(collection, shard, name),
+            signal,
+        });
+    }
+    /** Downloads a named shard snapshot (made by createShardSnapshot) like downloadSnapshot does. */
+    async downloadShardSnapshot(collection, shard, snapshot, destination, options = {}) {
+        const route = path `/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`;
+        return this.downloadTo(route, destination, options, `snapshot ${snapshot} of shard ${shard} of ${collection}`);
+    }
+    /**
+     * `GET /collections/{c}/shards/{s}/snapshot`: a fresh shard snapshot streamed straight to `destination`,
+     * never written to the server's disk. No checksum comes first: the SHA-256 is computed in the same pass,
+     * and the archive must reach its end-of-archive marker (a failure on the server ends the stream early
+     * but cleanly). A retry asks for a new snapshot.
+     */
+    async streamShardSnapshot(collection, shard, destination, options = {}) {
+        const route = path `/collections/${collection}/shards/${String(shard)}/snapshot`;
+        return this.downloadTo(route, destination, options, `the snapshot of shard ${shard} of ${collection}`, true);
+    }
+    /**
+     * Recovers one shard from a snapshot file by upload (`POST .../shards/{s}/snapshots/upload`). The node
+     * must hold a replica of the shard; the other replicas turn Dead or Partial and then recover from it.
+     */
+    async uploadShardSnapshot(collection, shard, file, options) {
+        const route = path `/collections/${collection}/shards/${String(shard)}/snapshots/upload`;
+        await this.uploadTo(route, file, uploadedShardSnapshotName(collection, shard), options);
     }
     async uploadOnce(route, file, filename, options) {
         const method = 'POST';
@@ -40016,6 +40205,7 @@ class QdrantClient {
         if (statusCode >= 200 && statusCode < 300) {
             if (bodyError !== undefined)
                 throw fail(bodyError);
+            // A collection upload answers true, a shard upload null.
             return this.parseAnswer(method, route, statusCode, text);
         }
         throw await this.httpError(method, route, statusCode, text, headers['retry-after']);
