@@ -12,3 +12,18 @@ export type CountResult = Schemas['CountResult'];
 export type CollectionsResponse = Schemas['CollectionsResponse'];
 export type CollectionsAliasesResponse = Schemas['CollectionsAliasesResponse'];
 export type SnapshotPriority = Schemas['SnapshotPriority'];
+
+// Clusters and shards.
+export type ClusterStatus = Schemas['ClusterStatus'];
+export type CollectionClusterInfo = Schemas['CollectionClusterInfo'];
+export type LocalShardInfo = Schemas['LocalShardInfo'];
+export type RemoteShardInfo = Schemas['RemoteShardInfo'];
+export type ReplicaState = Schemas['ReplicaState'];
+export type ShardKey = Schemas['ShardKey'];
+export type ShardKeysResponse = Schemas['ShardKeysResponse'];
+export type CreateShardingKey = Schemas['CreateShardingKey'];
+export type ShardingMethod = Schemas['ShardingMethod'];
+export type CollectionConfig = Schemas['CollectionConfig'];
+export type CreateCollection = Schemas['CreateCollection'];
+export type PayloadFieldSchema = Schemas['PayloadFieldSchema'];
+export type PayloadIndexInfo = Schemas['PayloadIndexInfo'];
