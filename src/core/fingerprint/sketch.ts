@@ -68,7 +68,7 @@ export class DifferenceSketch {
         const pure = work.pureEntry(cell);
         if (!pure) continue;
         entries.push(pure);
-        work.apply(-pure.sign, pure.key, pure.value, entryHash(pure.key, pure.value));
+        work.apply(pure.sign === 1 ? -1 : 1, pure.key, pure.value, entryHash(pure.key, pure.value));
         progress = true;
       }
     }
