@@ -31,8 +31,8 @@ interface Side {
 /**
  * Compares the fingerprint recorded at backup with one taken of the restored collection (with the
  * backup's `vectors`). Equal point counts and digests mean equal content; otherwise the differing points
- * are named from the difference of the two sketches and, where that cannot separate them (about 50 and
- * more differences), from the two samples.
+ * are named from the difference of the two sketches and, where that cannot separate them (about 20 and
+ * more changed points), from the two samples.
  */
 export function compareFull(
   collection: string,
