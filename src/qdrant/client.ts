@@ -369,7 +369,7 @@ export class QdrantClient {
     };
   }
 
-  /** `POST /collections/{c}/points`: the points with these ids, in the order asked; absent ids are left out. */
+  /** `POST /collections/{c}/points`: the points with these ids (in no promised order); absent ids are left out. */
   async retrievePoints(
     collection: string,
     ids: PointId[],
