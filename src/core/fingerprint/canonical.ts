@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PointId, PointRecord, SparseVector, VectorOutput } from '../../qdrant/types.js';
 
 // The canonical form of a point, version 1 ('qsfp-v1'). Every digest below is SHA-256. Changing any byte
@@ -6,9 +6,9 @@ import type { PointId, PointRecord, SparseVector, VectorOutput } from '../../qdr
 //
 //   id key      17 bytes: 0x01 + u64 big-endian in the last 8 of 16 bytes (an integer id),
 //               or 0x02 + the UUID's 16 bytes
-//   vector      kind byte, then: dense  (1) u32 n, n × f32 LE
-//                                multi  (2) u32 rows, per row u32 n + n × f32 LE
-//                                sparse (3) u32 n, n × (u32 index, f32 LE value), sorted by index
+//   vector      little-endian 32-bit words: kind, then  dense  (1) n, n × f32
+//                                                        multi  (2) rows, per row n + n × f32
+//                                                        sparse (3) n, n × (index, f32 value), by index
 //   payload     canonical JSON: object keys sorted (UTF-16 code units), numbers as JavaScript prints them
 //   point       id key, u32 vector count, per vector (by name) u32 length + UTF-8 name + vector digest,
 //               then the payload digest
@@ -21,8 +21,8 @@ export const ALGORITHM = 'qsfp-v1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const U64_MAX = (1n << 64n) - 1n;
 
-export function sha256(data: Buffer | string): Buffer {
-  return createHash('sha256').update(data).digest();
+export function sha256(data: Uint8Array | string): Buffer {
+  return hash('sha256', data, 'buffer');
 }
 
 /** The 17-byte key of a point id; integer and UUID ids never collide. */
@@ -78,53 +78,66 @@ function isSparse(vector: VectorOutput): vector is SparseVector {
   return !Array.isArray(vector) && typeof vector === 'object' && vector !== null;
 }
 
-/** The canonical bytes of one vector (see the table above). */
-export function encodeVector(vector: VectorOutput): Buffer {
+/** The canonical bytes of one vector (see the table above): 32-bit words, written through typed arrays. */
+export function encodeVector(vector: VectorOutput): Uint8Array {
   if (isSparse(vector)) {
     const { indices, values } = vector;
     if (!Array.isArray(indices) || !Array.isArray(values) || indices.length !== values.length) {
       throw new Error('A sparse vector needs indices and values of equal length.');
     }
     const order = indices.map((_, i) => i).sort((a, b) => indices[a]! - indices[b]!);
-    const out = Buffer.alloc(5 + 8 * order.length);
-    out[0] = 3;
-    out.writeUInt32LE(order.length, 1);
-    order.forEach((i, n) => {
-      out.writeUInt32LE(indices[i]!, 5 + 8 * n);
-      out.writeFloatLE(values[i]!, 9 + 8 * n);
-    });
-    return out;
+    const words = new Words(2 + 2 * order.length);
+    words.int(3).int(order.length);
+    for (const i of order) words.int(indices[i]!).float(values[i]!);
+    return words.bytes();
   }
   if (vector.length > 0 && Array.isArray(vector[0])) {
     const rows = vector as number[][];
-    const out = Buffer.alloc(5 + rows.reduce((sum, row) => sum + 4 + 4 * row.length, 0));
-    out[0] = 2;
-    out.writeUInt32LE(rows.length, 1);
-    let at = 5;
-    for (const row of rows) {
-      out.writeUInt32LE(row.length, at);
-      floatsInto(row, out, at + 4);
-      at += 4 + 4 * row.length;
-    }
-    return out;
+    const words = new Words(2 + rows.reduce((sum, row) => sum + 1 + row.length, 0));
+    words.int(2).int(rows.length);
+    for (const row of rows) words.int(row.length).floats(row);
+    return words.bytes();
   }
   const dense = vector as number[];
-  const out = Buffer.alloc(5 + 4 * dense.length);
-  out[0] = 1;
-  out.writeUInt32LE(dense.length, 1);
-  floatsInto(dense, out, 5);
-  return out;
-}
-
-/** Writes the values as little-endian f32 at `at` (one typed-array copy, not one write per value). */
-function floatsInto(values: number[], out: Buffer, at: number): void {
-  const floats = Float32Array.from(values);
-  const bytes = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
-  if (!LITTLE_ENDIAN) bytes.swap32();
-  bytes.copy(out, at);
+  return new Words(2 + dense.length).int(1).int(dense.length).floats(dense).bytes();
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A buffer of 32-bit words seen as unsigned integers and as f32 (Float32Array.set converts a whole row). */
+class Words {
+  private readonly ints: Uint32Array;
+  private readonly floatView: Float32Array;
+  private at = 0;
+
+  constructor(count: number) {
+    this.ints = new Uint32Array(count);
+    this.floatView = new Float32Array(this.ints.buffer);
+  }
+
+  int(value: number): this {
+    this.ints[this.at++] = value;
+    return this;
+  }
+
+  float(value: number): this {
+    this.floatView[this.at++] = value;
+    return this;
+  }
+
+  floats(values: number[]): this {
+    this.floatView.set(values, this.at);
+    this.at += values.length;
+    return this;
+  }
+
+  /** Little-endian bytes whatever the host. */
+  bytes(): Uint8Array {
+    const bytes = new Uint8Array(this.ints.buffer);
+    if (!LITTLE_ENDIAN) Buffer.from(this.ints.buffer).swap32();
+    return bytes;
+  }
+}
 
 /** A point reduced to its digests. */
 export interface PointDigest {
@@ -147,20 +160,28 @@ function vectorsByName(record: PointRecord): [string, VectorOutput][] {
 export function digestPoint(record: PointRecord): PointDigest {
   const key = idKey(record.id);
   const vectors = new Map<string, Buffer>();
-  for (const [name, vector] of vectorsByName(record)) vectors.set(name, sha256(encodeVector(vector)));
-  const payload = sha256(canonicalJson(record.payload ?? {}));
-  const point = createHash('sha256').update(key);
-  const count = Buffer.alloc(4);
-  count.writeUInt32BE(vectors.size);
-  point.update(count);
-  for (const [name, digest] of vectors) {
+  let size = key.length + 4 + 32;
+  const names: Buffer[] = [];
+  for (const [name, vector] of vectorsByName(record)) {
+    vectors.set(name, sha256(encodeVector(vector)));
     const nameBytes = Buffer.from(name, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(nameBytes.length);
-    point.update(length).update(nameBytes).update(digest);
+    names.push(nameBytes);
+    size += 4 + nameBytes.length + 32;
   }
-  point.update(payload);
-  return { key, vectors, payload, digest: point.digest() };
+  const payload = sha256(canonicalJson(record.payload ?? {}));
+  // The point's bytes in one buffer, hashed at once.
+  const point = Buffer.allocUnsafe(size);
+  let at = key.copy(point, 0);
+  at = point.writeUInt32BE(vectors.size, at);
+  let i = 0;
+  for (const digest of vectors.values()) {
+    const name = names[i++]!;
+    at = point.writeUInt32BE(name.length, at);
+    at += name.copy(point, at);
+    at += digest.copy(point, at);
+  }
+  payload.copy(point, at);
+  return { key, vectors, payload, digest: sha256(point) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './canonical.js';
 
 /** Cells per hash function; three functions, each with a table of its own (so an entry's cells differ). */
 export const SKETCH_TABLE_CELLS = 24;
@@ -110,7 +110,7 @@ export class DifferenceSketch {
 }
 
 function entryHash(key: Buffer, value: Buffer): Buffer {
-  return createHash('sha256').update(key).update(value).digest();
+  return sha256(Buffer.concat([key, value]));
 }
 
 function cellsOf(hash: Buffer): number[] {
