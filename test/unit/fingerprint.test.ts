@@ -234,6 +234,21 @@ describe('fingerprintCollection', () => {
     expect(Buffer.from(fingerprint.sample.parts, 'base64').length).toBe(32 * 2 * 4);
   });
 
+  it('refuses a scroll that does not advance in id order (a repeated page would count points twice)', async () => {
+    const { client } = memoryClient(points(30));
+    const repeating = {
+      ...client,
+      collectionInfo: client.collectionInfo,
+      scrollPoints: async (c: string, o: { limit: number; offset?: PointId | null }) => {
+        const page = await client.scrollPoints(c, { ...o, offset: null });
+        return { ...page, next_page_offset: page.next_page_offset };
+      },
+    } as unknown as QdrantClient;
+    await expect(fingerprintCollection(repeating, 'books', { pageSize: 10 })).rejects.toThrow(
+      /Scrolling books returned point 1 after point 12: the ids are not in ascending order/,
+    );
+  });
+
   it('stays a few KB per collection whatever its size', async () => {
     const size = async (list: PointRecord[], params?: Record<string, unknown>) =>
       JSON.stringify(await fingerprintCollection(memoryClient(list, params).client, 'c', {})).length;

@@ -1,4 +1,5 @@
 import type { QdrantClient } from '../../qdrant/client.js';
+import { QdrantError } from '../../qdrant/errors.js';
 import type { PointId } from '../../qdrant/types.js';
 import { ALGORITHM, digestPoint, idFromKey, PART_BYTES, partsOf } from './canonical.js';
 import { toJsonId, vectorNamesOf, type ContentFingerprint } from './model.js';
@@ -44,6 +45,7 @@ export async function fingerprintCollection(
   const sample = new DeterministicSample(options.sampleSize ?? DEFAULT_SAMPLE_SIZE);
   const sketch = new DifferenceSketch(PART_BYTES * (1 + vectors.length));
   let points = 0;
+  let previous: Buffer | undefined;
 
   const read = (offset: PointId | null) => {
     const page = client.scrollPoints(collection, {
@@ -62,6 +64,15 @@ export async function fingerprintCollection(
     if (next !== null) pending = read(next);
     for (const record of page.points) {
       const point = digestPoint(record);
+      // Scroll returns ids in ascending order: anything else (a page served twice, a point read twice) would
+      // count a point twice, and a server that never advances would loop forever.
+      if (previous && Buffer.compare(point.key, previous) <= 0) {
+        throw new QdrantError(
+          `Scrolling ${collection} returned point ${String(record.id)} after point ${String(idFromKey(previous))}: the ids are not in ascending order, so the content cannot be fingerprinted.`,
+          { method: 'POST', path: `/collections/${encodeURIComponent(collection)}/points/scroll` },
+        );
+      }
+      previous = point.key;
       sum.add(point.digest);
       const parts = partsOf(point, vectors);
       sketch.insert(point.key, parts);
