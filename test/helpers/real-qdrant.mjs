@@ -21,12 +21,14 @@ async function freePort() {
 /**
  * @typedef {{ url: string, dir: string, pid: number, stop(): Promise<void> }} RealQdrant
  * @param {string} binary the `qdrant` executable
+ * @param {{ dir?: string }} [options] `dir`: storage to reuse, kept on stop (default: a temp dir, removed)
  * @returns {Promise<RealQdrant>}
  */
-export async function startRealQdrant(binary) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'real-qdrant-'));
-  await mkdir(path.join(dir, 'storage'));
-  await mkdir(path.join(dir, 'snapshots'));
+export async function startRealQdrant(binary, options = {}) {
+  const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'real-qdrant-')));
+  await mkdir(path.join(dir, 'storage'), { recursive: true });
+  await mkdir(path.join(dir, 'snapshots'), { recursive: true });
+  const removeDir = () => (options.dir ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
   for (let attempt = 1; ; attempt++) {
     const [http, grpc] = [await freePort(), await freePort()];
     const child = spawn(binary, [], {
@@ -52,7 +54,7 @@ export async function startRealQdrant(binary) {
         await Promise.race([exited, sleep(10_000)]);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
-      await rm(dir, { recursive: true, force: true });
+      await removeDir();
     };
     for (let i = 0; i < 300 && child.exitCode === null; i++) {
       const ready = await fetch(`${url}/readyz`).then(
@@ -66,7 +68,7 @@ export async function startRealQdrant(binary) {
     await exited;
     // Another process may have taken a port between the check and the start: try other ports once more.
     if (attempt >= 3) {
-      await rm(dir, { recursive: true, force: true });
+      await removeDir();
       throw new Error(`Qdrant (${binary}) did not become ready: ${stderr}`);
     }
   }
