@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startRealQdrant } from '../test/helpers/real-qdrant.mjs';
 import { ROOT } from './lib/services.mjs';

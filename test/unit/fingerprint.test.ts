@@ -10,7 +10,13 @@ import {
   readContentFingerprint,
   verifySample,
 } from '../../src/core/fingerprint.js';
-import { canonicalJson, digestPoint, idFromKey, idKey } from '../../src/core/fingerprint/canonical.js';
+import {
+  canonicalJson,
+  digestPoint,
+  encodeVector,
+  idFromKey,
+  idKey,
+} from '../../src/core/fingerprint/canonical.js';
 import { MultisetSum } from '../../src/core/fingerprint/multiset.js';
 import { DifferenceSketch } from '../../src/core/fingerprint/sketch.js';
 import { ManifestError } from '../../src/errors.js';
@@ -175,6 +181,50 @@ describe('canonical encoding', () => {
     expect(digestPoint({ id: 1, vector: [0.1] }).digest).not.toEqual(
       digestPoint({ id: 1, vector: [next] }).digest,
     );
+  });
+
+  it('encodes a point exactly as the format comment says (recorded fingerprints depend on every byte)', () => {
+    const sha = (data: Buffer | string) => createHash('sha256').update(data).digest();
+    const words = (...parts: ['u' | 'f', number][]) => {
+      const out = Buffer.alloc(4 * parts.length);
+      parts.forEach(([kind, value], i) =>
+        kind === 'u' ? out.writeUInt32LE(value, 4 * i) : out.writeFloatLE(value, 4 * i),
+      );
+      return out;
+    };
+    const dense = words(['u', 1], ['u', 2], ['f', 1.5], ['f', -2]);
+    const multi = words(['u', 2], ['u', 2], ['u', 1], ['f', 0.5], ['u', 1], ['f', 0.25]);
+    const sparse = words(['u', 3], ['u', 2], ['u', 4], ['f', 0.75], ['u', 9], ['f', 0.125]);
+    expect(Buffer.from(encodeVector([1.5, -2]))).toEqual(dense);
+    expect(Buffer.from(encodeVector([[0.5], [0.25]]))).toEqual(multi);
+    expect(Buffer.from(encodeVector({ indices: [9, 4], values: [0.125, 0.75] }))).toEqual(sparse);
+    const named = (name: string, bytes: Buffer) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(Buffer.byteLength(name));
+      return Buffer.concat([length, Buffer.from(name), sha(bytes)]);
+    };
+    const key = Buffer.concat([Buffer.from([1]), Buffer.alloc(8), Buffer.from('000000000000002a', 'hex')]);
+    const count = Buffer.from([0, 0, 0, 3]);
+    const expected = sha(
+      Buffer.concat([
+        key,
+        count,
+        named('a', dense),
+        named('b', multi),
+        named('s', sparse),
+        sha('{"k":[1,"x"]}'),
+      ]),
+    );
+    const point = digestPoint({
+      id: 42,
+      vector: { s: { indices: [9, 4], values: [0.125, 0.75] }, b: [[0.5], [0.25]], a: [1.5, -2] },
+      payload: { k: [1, 'x'] },
+    });
+    expect(point.digest).toEqual(expected);
+    // A vector larger than the scratch buffer, then a small one: each encoded on its own.
+    const big = Array.from({ length: 5000 }, (_, i) => i / 7);
+    expect(Buffer.from(encodeVector(big)).length).toBe(8 + 4 * 5000);
+    expect(Buffer.from(encodeVector([1.5, -2]))).toEqual(dense);
   });
 
   it('treats a missing payload as the empty payload and an unnamed vector as the vector named ""', () => {

@@ -78,8 +78,17 @@ function isSparse(vector: VectorOutput): vector is SparseVector {
   return !Array.isArray(vector) && typeof vector === 'object' && vector !== null;
 }
 
-/** The canonical bytes of one vector (see the table above): 32-bit words, written through typed arrays. */
+/** The digest of one vector's canonical bytes. */
+export function vectorDigest(vector: VectorOutput): Buffer {
+  return sha256(encodeInScratch(vector));
+}
+
+/** The canonical bytes of one vector (see the table above), in a buffer of their own. */
 export function encodeVector(vector: VectorOutput): Uint8Array {
+  return Uint8Array.from(encodeInScratch(vector));
+}
+
+function encodeInScratch(vector: VectorOutput): Uint8Array {
   if (isSparse(vector)) {
     const { indices, values } = vector;
     if (!Array.isArray(indices) || !Array.isArray(values) || indices.length !== values.length) {
@@ -104,37 +113,42 @@ export function encodeVector(vector: VectorOutput): Uint8Array {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** A buffer of 32-bit words seen as unsigned integers and as f32 (Float32Array.set converts a whole row). */
+/**
+ * 32-bit words seen as unsigned integers and as f32 (Float32Array.set converts a whole row at once). One
+ * scratch buffer, grown when needed, serves every vector: `bytes()` is a view valid until the next vector.
+ */
 class Words {
-  private readonly ints: Uint32Array;
-  private readonly floatView: Float32Array;
+  private static ints = new Uint32Array(1024);
+  private static floatView = new Float32Array(Words.ints.buffer);
   private at = 0;
 
-  constructor(count: number) {
-    this.ints = new Uint32Array(count);
-    this.floatView = new Float32Array(this.ints.buffer);
+  constructor(private readonly count: number) {
+    if (Words.ints.length < count) {
+      Words.ints = new Uint32Array(Math.max(count, 2 * Words.ints.length));
+      Words.floatView = new Float32Array(Words.ints.buffer);
+    }
   }
 
   int(value: number): this {
-    this.ints[this.at++] = value;
+    Words.ints[this.at++] = value;
     return this;
   }
 
   float(value: number): this {
-    this.floatView[this.at++] = value;
+    Words.floatView[this.at++] = value;
     return this;
   }
 
   floats(values: number[]): this {
-    this.floatView.set(values, this.at);
+    Words.floatView.set(values, this.at);
     this.at += values.length;
     return this;
   }
 
   /** Little-endian bytes whatever the host. */
   bytes(): Uint8Array {
-    const bytes = new Uint8Array(this.ints.buffer);
-    if (!LITTLE_ENDIAN) Buffer.from(this.ints.buffer).swap32();
+    const bytes = new Uint8Array(Words.ints.buffer, 0, 4 * this.count);
+    if (!LITTLE_ENDIAN) Buffer.from(bytes.buffer, 0, bytes.length).swap32();
     return bytes;
   }
 }
@@ -163,7 +177,7 @@ export function digestPoint(record: PointRecord): PointDigest {
   let size = key.length + 4 + 32;
   const names: Buffer[] = [];
   for (const [name, vector] of vectorsByName(record)) {
-    vectors.set(name, sha256(encodeVector(vector)));
+    vectors.set(name, vectorDigest(vector));
     const nameBytes = Buffer.from(name, 'utf8');
     names.push(nameBytes);
     size += 4 + nameBytes.length + 32;
