@@ -27,6 +27,9 @@ import type {
   CollectionsAliasesResponse,
   CollectionsResponse,
   CountResult,
+  PointId,
+  PointRecord,
+  ScrollPage,
   SnapshotDescription,
   SnapshotPriority,
   VersionInfo,
@@ -126,6 +129,8 @@ export class ChecksumMismatchError extends ActionError {
 interface CallOptions {
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** A body already serialised as JSON (point ids above 2^53 cannot go through JSON.stringify). */
+  json?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -659,6 +664,87 @@ export class QdrantClient {
     throw await this.httpError(method, route, statusCode, text, headers['retry-after']);
   }
 
+  // --- Points (read-only) --------------------------------------------------------------------------
+
+  /**
+   * One page of `POST /collections/{c}/points/scroll`, in id order; `next_page_offset` is null after the
+   * last page. Read-only, so retried like a GET.
+   */
+  async scrollPoints(collection: string, options: PointReadOptions & PageOptions): Promise<ScrollPage> {
+    const route = path`/collections/${collection}/points/scroll`;
+    const body = (withVector: boolean, withPayload: boolean) =>
+      pointsJson({
+        limit: options.limit,
+        offset: options.offset ?? undefined,
+        with_vector: withVector,
+        with_payload: withPayload,
+      });
+    const page = await this.postPoints<ScrollPage>(
+      route,
+      body(options.withVector ?? false, options.withPayload ?? false),
+      options.signal,
+    );
+    const rounded = [...page.points.map((p) => p.id), page.next_page_offset];
+    if (rounded.every(isExactId)) return page;
+    const exact = await this.exactIds(route, body(false, false), page.points.length, options.signal);
+    return {
+      points: withExactIds(page.points, exact.ids, route),
+      next_page_offset: exact.next === undefined ? page.next_page_offset : exact.next,
+    };
+  }
+
+  /** `POST /collections/{c}/points`: the points with these ids (in no promised order); absent ids are left out. */
+  async retrievePoints(
+    collection: string,
+    ids: PointId[],
+    options: PointReadOptions = {},
+  ): Promise<PointRecord[]> {
+    const route = path`/collections/${collection}/points`;
+    const body = (withVector: boolean, withPayload: boolean) =>
+      pointsJson({ ids, with_vector: withVector, with_payload: withPayload });
+    const points = await this.postPoints<PointRecord[]>(
+      route,
+      body(options.withVector ?? false, options.withPayload ?? false),
+      options.signal,
+    );
+    if (points.every((p) => isExactId(p.id))) return points;
+    const exact = await this.exactIds(route, body(false, false), points.length, options.signal);
+    return withExactIds(points, exact.ids, route);
+  }
+
+  private postPoints<T>(route: string, json: string, signal?: AbortSignal): Promise<T> {
+    return this.retried(() => this.send<T>('POST', route, { json, signal }));
+  }
+
+  /**
+   * Integer ids above 2^53 lose digits in JSON.parse. The same request without vectors and payload is
+   * answered as `{"id":…}` records only, so the ids can be read exactly from its text.
+   */
+  private async exactIds(
+    route: string,
+    json: string,
+    expected: number,
+    signal?: AbortSignal,
+  ): Promise<{ ids: PointId[]; next?: PointId | null }> {
+    const text = await this.retried(async () => {
+      const { response, fail } = await this.open('POST', route, { json, signal });
+      try {
+        return await response.body.text();
+      } catch (error) {
+        throw fail(error);
+      }
+    });
+    const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]!));
+    if (ids.length !== expected) {
+      throw new QdrantError(
+        `The ids of ${route} changed between two reads (${expected} then ${ids.length} points): is the collection being written to?`,
+        { method: 'POST', path: route },
+      );
+    }
+    const next = /"next_page_offset":(\d+|"[^"]*"|null)/.exec(text)?.[1];
+    return { ids, next: next === undefined ? undefined : next === 'null' ? null : exactId(next) };
+  }
+
   // --- Plumbing ------------------------------------------------------------------------------------
 
   private get<T>(route: string): Promise<T> {
@@ -720,7 +806,8 @@ export class QdrantClient {
     options: CallOptions,
   ): Promise<{ response: Dispatcher.ResponseData; fail: (error: unknown) => QdrantError | ActionError }> {
     const { url, signal, fail } = this.prepare(method, route, options);
-    const isJson = options.body !== undefined;
+    const json = options.json ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+    const isJson = json !== undefined;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -728,7 +815,7 @@ export class QdrantClient {
         dispatcher: this.agent,
         signal,
         headers: { ...this.headers, ...(isJson ? { 'content-type': 'application/json' } : {}) },
-        body: isJson ? JSON.stringify(options.body) : undefined,
+        body: json,
       });
     } catch (error) {
       throw fail(error);
@@ -908,6 +995,52 @@ export class QdrantClient {
       { method, path: route, code: 'NOT_QDRANT' },
     );
   }
+}
+
+export interface PointReadOptions {
+  withVector?: boolean;
+  withPayload?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PageOptions {
+  limit: number;
+  /** The first id of the page (a previous page's `next_page_offset`); the first page when absent. */
+  offset?: PointId | null;
+}
+
+/** JSON for a points request; bigint ids are written as plain integers. */
+function pointsJson(body: Record<string, unknown>): string {
+  return JSON.stringify(body, (_key, value: unknown) =>
+    typeof value === 'bigint' ? `\u0000bigint:${value}\u0000` : value,
+  ).replace(/"\\u0000bigint:(\d+)\\u0000"/g, '$1');
+}
+
+/** False for an id that JSON.parse may have rounded. */
+function isExactId(id: PointId | null): boolean {
+  return typeof id !== 'number' || Number.isSafeInteger(id);
+}
+
+/** An id from its JSON text: a UUID string, or an integer (a bigint when above 2^53). */
+function exactId(text: string): PointId {
+  if (text.startsWith('"')) return JSON.parse(text) as string;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+function withExactIds(points: PointRecord[], ids: PointId[], route: string): PointRecord[] {
+  return points.map((point, i) => {
+    const id = ids[i]!;
+    // The exact id must round to the id the full answer carried: otherwise the two reads saw other points.
+    const same = typeof id === 'bigint' ? Number(id) === point.id : id === point.id;
+    if (!same) {
+      throw new QdrantError(
+        `The ids of ${route} changed between two reads: is the collection being written to?`,
+        { method: 'POST', path: route },
+      );
+    }
+    return { ...point, id };
+  });
 }
 
 /** Seconds for a message: one decimal below 10 s, whole seconds above. */

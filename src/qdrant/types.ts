@@ -27,3 +27,26 @@ export type CollectionConfig = Schemas['CollectionConfig'];
 export type CreateCollection = Schemas['CreateCollection'];
 export type PayloadFieldSchema = Schemas['PayloadFieldSchema'];
 export type PayloadIndexInfo = Schemas['PayloadIndexInfo'];
+
+// Points as scroll and retrieve return them. Hand-written rather than Schemas['Record'] because an id above
+// 2^53 is carried as a bigint (JSON numbers lose it), and the vector shapes are narrowed to what the
+// server sends back.
+/** An unsigned integer id (a bigint when above Number.MAX_SAFE_INTEGER) or a UUID string. */
+export type PointId = number | bigint | string;
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
+/** One vector: dense (`number[]`), multi-vector (`number[][]`) or sparse. */
+export type VectorOutput = number[] | number[][] | SparseVector;
+/** A point's vectors: the unnamed vector alone, or vectors by name (`{}` when it has none). */
+export type VectorStructOutput = number[] | number[][] | Record<string, VectorOutput>;
+export interface PointRecord {
+  id: PointId;
+  payload?: Record<string, unknown> | null;
+  vector?: VectorStructOutput | null;
+}
+export interface ScrollPage {
+  points: PointRecord[];
+  next_page_offset: PointId | null;
+}
