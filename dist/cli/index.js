@@ -40973,7 +40973,7 @@ async function restoreCollection(client, { entry, target, exists, aliasOf }, fil
     try {
         await reporter.group(`Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`, async (scoped) => {
             const replacing = exists
-                ? say `, replacing the existing collection (${settingValue('if-exists', 'overwrite')})`
+                ? say `, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
                 : [];
             scoped.info(words(say `Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${replacing}.`));
             await client.uploadSnapshot(target, file, { checksum: entry.snapshot_sha256, priority: 'snapshot' });
