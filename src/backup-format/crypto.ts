@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ActionError, ManifestError } from '../core/errors.js';
 import { advice, say, setting } from '../core/wording.js';
 import { tap } from '../util/tap.js';
-import type { ManifestCollection } from './manifest.js';
+import type { ManifestFile } from './manifest.js';
 
 /**
  * Encryption at rest in the age format (https://age-encryption.org/v1), passphrase (scrypt) recipient:
@@ -59,43 +60,73 @@ export function decryptStream(passphrase: string, file: string) {
   };
 }
 
-/**
- * The snapshot files of a backup folder as Qdrant made them: the folder's own files, or (encrypted
- * backups) decrypted copies in `encrypted.tempDir`, each checked against the snapshot's SHA-256 in the manifest.
- * A missing or wrong key fails here, before any server is touched.
- */
-export async function plaintextFiles(
-  folder: string,
-  collections: ManifestCollection[],
-  encrypted?: { key: string | undefined; tempDir: string },
-): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  if (!encrypted) {
-    for (const entry of collections) files.set(entry.name, path.join(folder, entry.file));
-    return files;
-  }
-  const { key, tempDir } = encrypted;
+export interface Decryption {
+  key: string | undefined;
+  /** Where a decrypted copy is kept while it is uploaded. */
+  tempDir: string;
+}
+
+function requireKey(key: string | undefined): string {
   if (!key) {
     throw new ManifestError(
       say`This backup is encrypted (age); give the key it was made with in ${setting('encryption-key')}${advice('secret-example')}.`,
     );
   }
-  for (const entry of collections) {
-    const plain = path.join(tempDir, `${entry.file}.plain`);
-    const hash = createHash('sha256');
+  return key;
+}
+
+/**
+ * Fails unless the key opens the backup (a missing or a wrong key), reading only the start of one file:
+ * called before any server is touched, while each file is decrypted only when its turn comes.
+ */
+export async function checkKeyOpens(
+  folder: string,
+  file: ManifestFile,
+  key: string | undefined,
+): Promise<void> {
+  const stream = createReadStream(path.join(folder, file.file));
+  try {
+    for await (const chunk of decryptStream(requireKey(key), file.file)(stream)) {
+      void chunk;
+      break;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * One snapshot file as Qdrant made it: the folder's own file, or (encrypted backups) a decrypted copy in
+ * `encrypted.tempDir` checked against the snapshot's SHA-256, which `discard` removes. Decrypting one file
+ * at a time bounds the temporary space by the largest file (times the concurrency), not the backup.
+ */
+export async function plaintextFile(
+  folder: string,
+  file: ManifestFile,
+  encrypted?: Decryption,
+): Promise<{ path: string; discard: () => Promise<void> }> {
+  const stored = path.join(folder, file.file);
+  if (!encrypted) return { path: stored, discard: async () => {} };
+  const plain = path.join(encrypted.tempDir, `${file.file}.plain`);
+  const discard = () => rm(plain, { force: true });
+  const hash = createHash('sha256');
+  try {
     await pipeline(
-      createReadStream(path.join(folder, entry.file)),
-      decryptStream(key, entry.file),
+      createReadStream(stored),
+      decryptStream(requireKey(encrypted.key), file.file),
       tap((chunk) => hash.update(chunk)),
       createWriteStream(plain),
     );
-    const actual = hash.digest('hex');
-    if (actual !== entry.snapshot_sha256) {
-      throw new ManifestError(
-        `${entry.file} decrypts to data with SHA-256 ${actual}; the manifest records ${entry.snapshot_sha256}. The backup is damaged: use another one.`,
-      );
-    }
-    files.set(entry.name, plain);
+  } catch (error) {
+    await discard();
+    throw error;
   }
-  return files;
+  const actual = hash.digest('hex');
+  if (actual !== file.snapshot_sha256) {
+    await discard();
+    throw new ManifestError(
+      `${file.file} decrypts to data with SHA-256 ${actual}; the manifest records ${file.snapshot_sha256}. The backup is damaged: use another one.`,
+    );
+  }
+  return { path: plain, discard };
 }

@@ -4,7 +4,13 @@ import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ActionError, ManifestError } from '../core/errors.js';
 import { say, setting } from '../core/wording.js';
-import { MANIFEST_FILE, readManifest, type Manifest, type ManifestCollection } from './manifest.js';
+import {
+  MANIFEST_FILE,
+  readManifest,
+  type Manifest,
+  type ManifestCollection,
+  type ManifestFile,
+} from './manifest.js';
 
 // A backup folder holds manifest.json and one snapshot file per collection, nothing else. Everything about
 // such a folder lives here: its file names, making a new one, checking one, finding, listing and pruning.
@@ -23,7 +29,7 @@ export function snapshotFileName(collection: string, taken: Set<string>, extensi
 
 /** The files of a backup folder, manifest.json last: a store writes it last, so a stored backup is complete once it is there. */
 export function backupFiles(manifest: Manifest): string[] {
-  return [...manifest.collections.map((c) => c.file), MANIFEST_FILE];
+  return [...manifest.collections.flatMap((c) => c.files.map((f) => f.file)), MANIFEST_FILE];
 }
 
 /** Makes the folder a new backup is written to. Nothing is overwritten: a folder that already holds a backup is refused. */
@@ -85,7 +91,7 @@ export async function validateBackupFolder(
   manifest: Manifest,
   collections: ManifestCollection[] = manifest.collections,
 ): Promise<void> {
-  const expected = new Set([MANIFEST_FILE, ...manifest.collections.map((c) => c.file)]);
+  const expected = new Set(backupFiles(manifest));
   const extra = (await readdir(folder)).filter((entry) => !expected.has(entry));
   if (extra.length > 0) {
     throw new ManifestError(
@@ -93,26 +99,30 @@ export async function validateBackupFolder(
     );
   }
   for (const collection of collections) {
-    const file = path.join(folder, collection.file);
-    let size: number;
-    try {
-      size = (await stat(file)).size;
-    } catch {
-      throw new ManifestError(
-        `The backup is missing ${collection.file} (collection ${collection.name}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection.name}.`,
-      );
-    }
-    if (size !== collection.size) {
-      throw new ManifestError(
-        `${collection.file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The file is truncated or damaged: use another backup.`,
-      );
-    }
-    const actual = await sha256File(file);
-    if (actual !== collection.sha256) {
-      throw new ManifestError(
-        `${collection.file} (collection ${collection.name}) has SHA-256 ${actual}; the manifest records ${collection.sha256}. The file is damaged or was altered: use another backup.`,
-      );
-    }
+    for (const entry of collection.files) await checkFile(folder, collection.name, entry);
+  }
+}
+
+async function checkFile(folder: string, collection: string, entry: ManifestFile): Promise<void> {
+  const file = path.join(folder, entry.file);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new ManifestError(
+      `The backup is missing ${entry.file} (collection ${collection}); the download is incomplete or the folder was altered. Use another backup, or exclude ${collection}.`,
+    );
+  }
+  if (size !== entry.size) {
+    throw new ManifestError(
+      `${entry.file} (collection ${collection}) has ${size} bytes; the manifest records ${entry.size}. The file is truncated or damaged: use another backup.`,
+    );
+  }
+  const actual = await sha256File(file);
+  if (actual !== entry.sha256) {
+    throw new ManifestError(
+      `${entry.file} (collection ${collection}) has SHA-256 ${actual}; the manifest records ${entry.sha256}. The file is damaged or was altered: use another backup.`,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listBackups, newBackupFolder, pruneBackups, resolveBackupFolder } from '../backup-format/folder.js';
-import { readManifest } from '../backup-format/manifest.js';
+import { readManifest, storedBytes } from '../backup-format/manifest.js';
 import { runBackup } from '../core/backup.js';
 import { connect } from '../core/connect.js';
 import { ActionError, InputError, describeError } from '../core/errors.js';
@@ -91,13 +91,13 @@ async function commandList(dir: string | undefined, flags: Flags): Promise<void>
       continue;
     }
     const m = listing.manifest;
-    const total = m.collections.reduce((sum, c) => sum + c.size, 0);
+    const total = m.collections.reduce((sum, c) => sum + storedBytes(c), 0);
     console.log(
       `${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${formatBytes(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`,
     );
     for (const c of m.collections) {
       console.log(
-        `    ${c.name}: ${c.points} points, ${formatBytes(c.size)}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`,
+        `    ${c.name}: ${c.points} points, ${formatBytes(storedBytes(c))}${c.level === 'shard' ? ` in ${c.files.length} shards` : ''}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`,
       );
     }
   }

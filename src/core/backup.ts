@@ -4,6 +4,8 @@ import { prepareFolder, snapshotFileName } from '../backup-format/folder.js';
 import {
   MANIFEST_FORMAT,
   MANIFEST_VERSION,
+  shardingOf,
+  storedBytes,
   writeManifest,
   type Manifest,
   type ManifestCollection,
@@ -87,6 +89,7 @@ export async function runBackup(
     qdrant_version: version,
     complete: failed.length === 0,
     encryption: options.encryptionKey ? ENCRYPTION_SCHEME : null,
+    cluster: null,
     collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
     failed,
   };
@@ -99,7 +102,7 @@ export async function runBackup(
     collections,
     failed,
     points: collections.reduce((sum, c) => sum + c.points, 0),
-    bytes: collections.reduce((sum, c) => sum + c.size, 0),
+    bytes: collections.reduce((sum, c) => sum + storedBytes(c), 0),
   };
 }
 
@@ -150,17 +153,27 @@ async function backupCollection(
         `Qdrant reported no checksum for ${snapshot.name}; the manifest records the SHA-256 computed here.`,
       );
     }
+    const config = info.config as unknown as Record<string, unknown>;
     return {
       name,
-      file,
-      size: result.storedSize,
-      sha256: result.storedSha256,
       points: countAfter,
-      config: info.config.params as unknown as Record<string, unknown>,
       aliases,
-      encrypted: Boolean(options.encryptionKey),
-      snapshot_size: result.size,
-      snapshot_sha256: result.sha256,
+      config,
+      payload_schema: (info.payload_schema ?? {}) as Record<string, unknown>,
+      sharding: shardingOf(info.config.params as unknown as Record<string, unknown>),
+      level: 'collection',
+      files: [
+        {
+          file,
+          size: result.storedSize,
+          sha256: result.storedSha256,
+          snapshot_size: result.size,
+          snapshot_sha256: result.sha256,
+          points: countAfter,
+        },
+      ],
+      fingerprint: null,
+      written_during_backup: countBefore !== countAfter,
       durationMs: Date.now() - started,
     };
   } finally {

@@ -1,3 +1,4 @@
+import { storedBytes } from '../backup-format/manifest.js';
 import type { BackupResult } from './backup.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import type { RestoreResult } from './restore.js';
@@ -16,8 +17,8 @@ export function backupReport(result: BackupResult, notes: string[] = []): Report
   const rows = result.collections.map((c) => [
     c.name,
     String(c.points),
-    formatBytes(c.size),
-    `${c.sha256.slice(0, 12)}…`,
+    formatBytes(storedBytes(c)),
+    c.files.length === 1 ? `${c.files[0]!.sha256.slice(0, 12)}…` : `${c.files.length} shard files`,
     formatDuration(c.durationMs),
   ]);
   for (const failure of result.failed) rows.push([failure.name, '—', '—', '—', `❌ ${failure.error}`]);

@@ -1,13 +1,13 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { plaintextFiles } from '../backup-format/crypto.js';
+import { checkKeyOpens, plaintextFile, type Decryption } from '../backup-format/crypto.js';
 import { validateBackupFolder } from '../backup-format/folder.js';
-import { readManifest, type Manifest } from '../backup-format/manifest.js';
+import { readManifest, storedBytes, type Manifest } from '../backup-format/manifest.js';
 import type { QdrantClient } from '../qdrant/client.js';
 import { mapPool } from '../util/pool.js';
 import { restoreAliases } from './aliases.js';
-import { describeError } from './errors.js';
+import { ActionError, describeError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import { planRestore, type Planned } from './restore-plan.js';
 import { selectTargets, type BackupSelection, type Target } from './selection.js';
@@ -58,16 +58,15 @@ export async function runRestore(
   reporter: Reporter,
 ): Promise<RestoreResult> {
   const { manifest, targets } = await checkBackup(options, reporter);
+  if (manifest.encryption && targets[0]) {
+    await checkKeyOpens(options.path, targets[0].entry.files[0]!, options.encryptionKey);
+  }
   const tempDir = manifest.encryption ? await makeTempDir(options.tempDir) : undefined;
+  const decryption = tempDir ? { key: options.encryptionKey, tempDir } : undefined;
   try {
-    const files = await plaintextFiles(
-      options.path,
-      targets.map((t) => t.entry),
-      tempDir ? { key: options.encryptionKey, tempDir } : undefined,
-    );
     const plan = await planRestore(client, manifest, targets, options, reporter);
     const outcomes = await mapPool(plan.collections, options.concurrency, (planned) =>
-      restoreCollection(client, planned, files.get(planned.entry.name)!, options.ifExists, reporter),
+      restoreCollection(client, planned, options, decryption, reporter),
     );
     const restored = plan.collections.filter((p) =>
       outcomes.some((o) => o.target === p.target && o.outcome === 'restored'),
@@ -118,11 +117,12 @@ async function makeTempDir(root = os.tmpdir()): Promise<string> {
 async function restoreCollection(
   client: QdrantClient,
   { entry, target, exists, aliasOf }: Planned,
-  file: string,
-  ifExists: IfExists,
+  { path: folder, ifExists }: RestoreOptions,
+  decryption: Decryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionRestore> {
-  const base = { name: entry.name, target, points: entry.points, size: entry.snapshot_size };
+  const [file] = entry.files;
+  const base = { name: entry.name, target, points: entry.points, size: storedBytes(entry) };
   const words = (message: ReturnType<typeof say>) => render(message, reporter.wording);
   if (exists && ifExists === 'skip') {
     const what = aliasOf ? `${target} is an alias of collection ${aliasOf}` : `Collection ${target} exists`;
@@ -137,12 +137,25 @@ async function restoreCollection(
         const replacing = exists
           ? say`, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
           : [];
+        if (entry.level !== 'collection' || !file) {
+          throw new ActionError(
+            `${entry.name} was backed up shard by shard (${entry.files.length} shard snapshots), which this restore path cannot recover.`,
+          );
+        }
         scoped.info(
           words(
-            say`Uploading ${entry.file} (${entry.snapshot_size} bytes, ${entry.points} points)${replacing}.`,
+            say`Uploading ${file.file} (${file.snapshot_size} bytes, ${entry.points} points)${replacing}.`,
           ),
         );
-        await client.uploadSnapshot(target, file, { checksum: entry.snapshot_sha256, priority: 'snapshot' });
+        const plain = await plaintextFile(folder, file, decryption);
+        try {
+          await client.uploadSnapshot(target, plain.path, {
+            checksum: file.snapshot_sha256,
+            priority: 'snapshot',
+          });
+        } finally {
+          await plain.discard();
+        }
       },
     );
     return { ...base, outcome: 'restored', durationMs: Date.now() - started };

@@ -37,7 +37,7 @@ export async function verifyCollections(
         problems.push(`points: expected ${expected.points}, found ${points}`);
       }
       const info = await client.collectionInfo(target);
-      const want = vectorConfig(expected.config);
+      const want = vectorConfig((expected.config.params ?? {}) as Record<string, unknown>);
       const have = vectorConfig(info.config.params as unknown as Record<string, unknown>);
       if (!isDeepStrictEqual(want.vectors, have.vectors)) {
         problems.push(

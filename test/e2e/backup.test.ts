@@ -59,16 +59,27 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
     expect(manifest).toMatchObject({
       format: 'qdrant-snapshot-manifest',
-      version: 1,
+      version: 2,
       complete: true,
       encryption: null,
+      cluster: null,
     });
     expect(manifest.qdrant_version).toMatch(/^\d+\.\d+\.\d+/);
     const aliased = manifest.collections.find((c: { name: string }) => c.name === seeded.names.aliased);
     expect(aliased.aliases).toEqual([seeded.alias]);
     const hybrid = manifest.collections.find((c: { name: string }) => c.name === seeded.names.hybrid);
-    expect(hybrid.config.vectors).toEqual({ title: expect.objectContaining({ size: 3, distance: 'Dot' }) });
-    expect(Object.keys(hybrid.config.sparse_vectors)).toEqual(['keywords']);
+    expect(hybrid.config.params.vectors).toEqual({
+      title: expect.objectContaining({ size: 3, distance: 'Dot' }),
+    });
+    expect(Object.keys(hybrid.config.params.sparse_vectors)).toEqual(['keywords']);
+    expect(hybrid.config.hnsw_config).toMatchObject({ m: expect.any(Number) });
+    expect(hybrid).toMatchObject({ level: 'collection', payload_schema: {}, written_during_backup: false });
+    expect(hybrid.sharding).toEqual({
+      method: 'auto',
+      shard_number: 1,
+      replication_factor: 1,
+      shard_keys: [],
+    });
     for (const c of manifest.collections) expect(c.points).toBe(seeded.points[c.name]);
 
     // The artifact holds exactly the folder, byte for byte, and the files hash to the manifest's values.
@@ -77,13 +88,16 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(run.outputs['artifact-id']).toBe(String(stored!.id));
     const entries = await artifacts.readArtifactEntries(stored!.id);
     expect([...entries.keys()].sort()).toEqual(
-      ['manifest.json', ...manifest.collections.map((c: { file: string }) => c.file)].sort(),
+      [
+        'manifest.json',
+        ...manifest.collections.map((c: { files: { file: string }[] }) => c.files[0]!.file),
+      ].sort(),
     );
     for (const c of manifest.collections) {
-      const local = await readFile(path.join(run.outputs.path!, c.file));
-      expect(entries.get(c.file)!.equals(local)).toBe(true);
-      expect(sha256(local)).toBe(c.sha256);
-      expect(c.snapshot_sha256).toBe(c.sha256);
+      const local = await readFile(path.join(run.outputs.path!, c.files[0].file));
+      expect(entries.get(c.files[0].file)!.equals(local)).toBe(true);
+      expect(sha256(local)).toBe(c.files[0].sha256);
+      expect(c.files[0].snapshot_sha256).toBe(c.files[0].sha256);
     }
     expect(entries.get('manifest.json')!.equals(await readFile(run.outputs.manifest!))).toBe(true);
 
@@ -118,7 +132,7 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
         const [served] = target.snapshotFiles!(c.name);
         expect(served).toBeDefined();
         const onServer = await readFile(path.join(snapshotsDir, c.name, served!));
-        expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.file)))).toBe(true);
+        expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.files[0].file)))).toBe(true);
       }
       expect(artifacts.artifacts()).toEqual([]);
     },
@@ -215,7 +229,9 @@ describe('mode: backup, with faults injected (emulator)', () => {
     expect(run.warnings.join('\n')).toMatch(/SHA-256 mismatch .* Downloading once more/);
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
     const dense = manifest.collections.find((c: { name: string }) => c.name === seeded.names.dense);
-    expect(sha256(await readFile(path.join(run.outputs.path!, dense.file)))).toBe(dense.sha256);
+    expect(sha256(await readFile(path.join(run.outputs.path!, dense.files[0].file)))).toBe(
+      dense.files[0].sha256,
+    );
   });
 
   it('fails the collection when the second download is corrupted too, leaving no partial file', async () => {

@@ -67,18 +67,17 @@ describe('encryption at rest (age, passphrase)', () => {
     const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.encryption).toBe('age-scrypt');
     for (const c of manifest.collections) {
-      expect(c.encrypted).toBe(true);
-      expect(c.file).toMatch(/\.snapshot\.age$/);
-      const stored = await readFile(path.join(dir, c.file));
+      expect(c.files[0].file).toMatch(/\.snapshot\.age$/);
+      const stored = await readFile(path.join(dir, c.files[0].file));
       expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
-      expect(sha256(stored)).toBe(c.sha256);
+      expect(sha256(stored)).toBe(c.files[0].sha256);
       // Any age implementation decrypts it back to the snapshot Qdrant made.
       const decrypter = new Decrypter();
       decrypter.addPassphrase(KEY);
       const plain = await decrypter.decrypt(stored);
-      expect(plain.length).toBe(c.snapshot_size);
-      expect(sha256(plain)).toBe(c.snapshot_sha256);
-      expect(c.sha256).not.toBe(c.snapshot_sha256);
+      expect(plain.length).toBe(c.files[0].snapshot_size);
+      expect(sha256(plain)).toBe(c.files[0].snapshot_sha256);
+      expect(c.files[0].sha256).not.toBe(c.files[0].snapshot_sha256);
     }
     await dropSeeded();
     const restore = await act({ mode: 'restore', artifact: 'false', path: dir, 'encryption-key': KEY });
@@ -207,7 +206,9 @@ describe('faults are survived or reported, and nothing is lost (emulator)', () =
     expect(run.warnings.join('\n')).toMatch(/connection .* broke .* Retrying/);
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
     const dense = manifest.collections.find((c: { name: string }) => c.name === seeded.names.dense);
-    expect(sha256(await readFile(path.join(run.outputs.path!, dense.file)))).toBe(dense.sha256);
+    expect(sha256(await readFile(path.join(run.outputs.path!, dense.files[0].file)))).toBe(
+      dense.files[0].sha256,
+    );
   });
 
   it('connection reset mid-upload: retried, and the restore verifies', async () => {
@@ -264,7 +265,7 @@ describe('faults are survived or reported, and nothing is lost (emulator)', () =
     expect(run.errors).toEqual([]);
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
     for (const c of manifest.collections)
-      expect(sha256(await readFile(path.join(run.outputs.path!, c.file)))).toBe(c.sha256);
+      expect(sha256(await readFile(path.join(run.outputs.path!, c.files[0].file)))).toBe(c.files[0].sha256);
     for (const name of Object.values(seeded.names)) expect(emu().snapshotFiles(name)).toEqual([]);
   }, 60_000);
 });
@@ -294,7 +295,10 @@ describe.skipIf(SHARED_QDRANT)('the local side fails, and the server is left as 
     expect((await act({ mode: 'backup', artifact: 'false', path: dir })).errors).toEqual([]);
     // Upload the folder without one of its snapshot files, with the real artifact client.
     const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
-    const kept = ['manifest.json', ...manifest.collections.slice(1).map((c: { file: string }) => c.file)];
+    const kept = [
+      'manifest.json',
+      ...manifest.collections.slice(1).map((c: { files: { file: string }[] }) => c.files[0]!.file),
+    ];
     const upload = spawn(
       process.execPath,
       [
@@ -311,7 +315,7 @@ describe.skipIf(SHARED_QDRANT)('the local side fails, and the server is left as 
     const start = target.emulator?.requests.length ?? 0;
     const restore = await act({ mode: 'restore' }, run);
     expect(restore.code).toBe(1);
-    expect(restore.errors[0]).toContain(`The backup is missing ${manifest.collections[0].file}`);
+    expect(restore.errors[0]).toContain(`The backup is missing ${manifest.collections[0].files[0].file}`);
     if (target.emulator) expect(target.emulator.requests.length).toBe(start);
     expect(await watch.changes()).toEqual([]);
   });

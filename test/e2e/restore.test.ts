@@ -315,7 +315,7 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
 
   describe('a backup that cannot be trusted leaves the server untouched', () => {
     let folder: string;
-    let manifest: { collections: { name: string; file: string }[] };
+    let manifest: { collections: { name: string; files: { file: string }[] }[] };
     beforeEach(async () => {
       folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
       await backup({ artifact: 'false', path: folder });
@@ -333,7 +333,7 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     }
 
     it('a corrupted file', async () => {
-      const file = path.join(folder, manifest.collections[0]!.file);
+      const file = path.join(folder, manifest.collections[0]!.files[0]!.file);
       const bytes = await readFile(file);
       bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
       await writeFile(file, bytes);
@@ -343,15 +343,15 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
 
     it('a missing file', async () => {
-      await rm(path.join(folder, manifest.collections[1]!.file));
-      await expectRefused(`The backup is missing ${manifest.collections[1]!.file}`);
+      await rm(path.join(folder, manifest.collections[1]!.files[0]!.file));
+      await expectRefused(`The backup is missing ${manifest.collections[1]!.files[0]!.file}`);
     });
 
     it('a manifest with ../ in a file name', async () => {
       const text = await readFile(path.join(folder, 'manifest.json'), 'utf8');
       await writeFile(
         path.join(folder, 'manifest.json'),
-        text.replace(`"${manifest.collections[0]!.file}"`, '"../../etc/passwd"'),
+        text.replace(`"${manifest.collections[0]!.files[0]!.file}"`, '"../../etc/passwd"'),
       );
       await expectRefused(/file name "..\/..\/etc\/passwd" is not a plain file name/);
     });
