@@ -40,9 +40,11 @@ describe('a server that keeps its snapshots in S3', () => {
     expect(backup.code).toBe(0);
     const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
     for (const c of manifest.collections) {
-      const bytes = await readFile(path.join(folder, c.file));
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(c.sha256);
-      expect(bytes.length).toBe(c.size);
+      for (const f of c.files) {
+        const bytes = await readFile(path.join(folder, f.file));
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+        expect(bytes.length).toBe(f.size);
+      }
       expect(await source.call('GET', `/collections/${c.name}/snapshots`)).toEqual([]);
     }
 
