@@ -286,7 +286,9 @@ async function start(spec: StartSpec): Promise<QdrantNode> {
 
 /** One plain (non-distributed) Qdrant node, ready (/readyz answers) when this resolves. */
 export function startQdrantNode(options: NodeOptions = {}): Promise<QdrantNode> {
-  noteTarget('real-node');
+  // Counted as a real Qdrant when it is one of the configured releases (not a stand-in script).
+  if (!options.binary || [QDRANT_BINARY, QDRANT_BINARY_PREVIOUS].includes(options.binary))
+    noteTarget('real-node');
   return start(options);
 }
 
