@@ -135,7 +135,7 @@ async function restoreCollection(
       `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
       async (scoped) => {
         const replacing = exists
-          ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')})`
+          ? say`, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
           : [];
         if (entry.level !== 'collection' || !file) {
           throw new ActionError(
