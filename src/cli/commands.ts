@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { listBackups, newBackupFolder, pruneBackups, resolveBackupFolder } from '../backup-format/folder.js';
 import { readManifest, storedBytes } from '../backup-format/manifest.js';
 import { runBackup } from '../core/backup.js';
+import { discoverNodes } from '../core/cluster-connect.js';
 import { connect } from '../core/connect.js';
 import { ActionError, InputError, describeError } from '../core/errors.js';
 import { backupFailure, restoreFailure } from '../core/outcome.js';
@@ -64,7 +65,10 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
   const targets = selectTargets((await readManifest(folder)).collections, settings);
   const qdrant = connect(settings, reporter);
   try {
-    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter);
+    const cluster = await discoverNodes(qdrant, settings, reporter);
+    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter, cluster).finally(
+      () => cluster.close(),
+    );
     for (const r of results) {
       console.log(
         `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`,

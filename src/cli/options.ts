@@ -15,6 +15,8 @@ Connection:
   --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default ${DEFAULTS.url})
   --api-key KEY            API key (env QDRANT_API_KEY)
   --timeout SECONDS        deadline per collection operation (default ${DEFAULTS.timeout})
+  --nodes URLS             a cluster's node REST URLs, comma separated (env QDRANT_NODES; default: derived
+                           from the peers' addresses in GET /cluster, with the scheme and port of --url)
 
 Backup:
   --out DIR                parent folder of backups (env BACKUP_DIR; default ~/.qdrant-snapshot/backups)
@@ -45,6 +47,7 @@ export const FLAGS = {
   url: { type: 'string' },
   'api-key': { type: 'string' },
   timeout: { type: 'string' },
+  nodes: { type: 'string' },
   out: { type: 'string' },
   collections: { type: 'string' },
   exclude: { type: 'string' },
@@ -85,6 +88,7 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     'if-exists': flags['if-exists'],
     verify: flags['no-verify'] ? 'false' : undefined,
     'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
+    nodes: flags.nodes ?? process.env.QDRANT_NODES,
   };
   return parseSettings((id) => raw[id] ?? '', mode);
 }

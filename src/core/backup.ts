@@ -13,13 +13,16 @@ import {
 import { ChecksumMismatchError, type QdrantClient } from '../qdrant/client.js';
 import type { AliasDescription } from '../qdrant/types.js';
 import { mapPool } from '../util/pool.js';
+import type { ClusterNodes } from './cluster/index.js';
+import { backupCollectionByShards } from './cluster-backup.js';
+import { discoverNodes, type NodeConnection } from './cluster-connect.js';
 import { ActionError, describeError } from './errors.js';
 import { progressTicker } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { selectNames } from './selection.js';
 import { say, setting } from './wording.js';
 
-export interface BackupOptions {
+export interface BackupOptions extends NodeConnection {
   collections: string[];
   exclude: string[];
   /** Folder the backup is written to; created if missing, refused if it already holds a backup. */
@@ -64,22 +67,42 @@ export async function runBackup(
   const aliases = options.aliases ? await client.aliases() : [];
   const taken = new Set<string>();
   const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
-  const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
+  // In a cluster a collection snapshot holds only the asking node's shards: back up shard by shard.
+  const cluster = await discoverNodes(client, options, reporter);
+  const files = cluster.distributed
+    ? new Map<string, string>()
+    : new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
 
   reporter.info(
-    `Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time.`,
+    `Backing up ${selected.length} collection(s) to ${options.path}, ${options.concurrency} at a time${cluster.distributed ? ', shard by shard' : ''}.`,
   );
-  const outcomes = await mapPool(selected, options.concurrency, async (name) => {
-    try {
-      return await reporter.group(`Back up ${name}`, (scoped) =>
-        backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, scoped),
-      );
-    } catch (error) {
-      const message = describeError(error, reporter.wording);
-      reporter.warning(`Collection ${name} was not backed up: ${message}`);
-      return { name, error: message };
-    }
-  });
+  let outcomes: (CollectionBackup | { name: string; error: string })[];
+  try {
+    outcomes = await mapPool(selected, options.concurrency, async (name) => {
+      try {
+        return await reporter.group(`Back up ${name}`, (scoped) =>
+          cluster.distributed
+            ? backupShardLevel(
+                client,
+                cluster,
+                name,
+                aliasesOf(aliases, name),
+                taken,
+                extension,
+                options,
+                scoped,
+              )
+            : backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, scoped),
+        );
+      } catch (error) {
+        const message = describeError(error, reporter.wording);
+        reporter.warning(`Collection ${name} was not backed up: ${message}`);
+        return { name, error: message };
+      }
+    });
+  } finally {
+    await cluster.close();
+  }
   const collections = outcomes.filter((o): o is CollectionBackup => !('error' in o));
   const failed = outcomes.filter((o): o is { name: string; error: string } => 'error' in o);
   const manifest: Manifest = {
@@ -89,7 +112,7 @@ export async function runBackup(
     qdrant_version: version,
     complete: failed.length === 0,
     encryption: options.encryptionKey ? ENCRYPTION_SCHEME : null,
-    cluster: null,
+    cluster: cluster.distributed ? { peers: cluster.size } : null,
     collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
     failed,
   };
@@ -111,6 +134,27 @@ function aliasesOf(aliases: AliasDescription[], collection: string): string[] {
     .filter((alias) => alias.collection_name === collection)
     .map((alias) => alias.alias_name)
     .sort();
+}
+
+async function backupShardLevel(
+  client: QdrantClient,
+  cluster: ClusterNodes,
+  name: string,
+  aliases: string[],
+  taken: Set<string>,
+  extension: string,
+  options: BackupOptions,
+  reporter: Reporter,
+): Promise<CollectionBackup> {
+  const started = Date.now();
+  const entry = await backupCollectionByShards(
+    client,
+    cluster,
+    name,
+    { ...options, taken, extension },
+    reporter,
+  );
+  return { ...entry, aliases, durationMs: Date.now() - started };
 }
 
 async function backupCollection(

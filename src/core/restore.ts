@@ -7,6 +7,9 @@ import { readManifest, storedBytes, type Manifest } from '../backup-format/manif
 import type { QdrantClient } from '../qdrant/client.js';
 import { mapPool } from '../util/pool.js';
 import { restoreAliases } from './aliases.js';
+import type { ClusterNodes } from './cluster/index.js';
+import { discoverNodes, type NodeConnection } from './cluster-connect.js';
+import { restoreShardLevel, settleReplicas } from './restore-shards.js';
 import { ActionError, describeError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import { planRestore, type Planned } from './restore-plan.js';
@@ -15,7 +18,7 @@ import type { IfExists } from './settings.js';
 import { verifyCollections, type VerifyResult } from './verify.js';
 import { render, say, settingValue } from './wording.js';
 
-export interface RestoreOptions extends BackupSelection {
+export interface RestoreOptions extends BackupSelection, NodeConnection {
   path: string;
   ifExists: IfExists;
   verify: boolean;
@@ -63,16 +66,20 @@ export async function runRestore(
   }
   const tempDir = manifest.encryption ? await makeTempDir(options.tempDir) : undefined;
   const decryption = tempDir ? { key: options.encryptionKey, tempDir } : undefined;
+  let cluster: ClusterNodes | undefined;
   try {
     const plan = await planRestore(client, manifest, targets, options, reporter);
+    cluster = await discoverNodes(client, options, reporter);
+    const nodes = cluster;
     const outcomes = await mapPool(plan.collections, options.concurrency, (planned) =>
-      restoreCollection(client, planned, options, decryption, reporter),
+      restoreCollection(client, nodes, planned, options, decryption, reporter),
     );
     const restored = plan.collections.filter((p) =>
       outcomes.some((o) => o.target === p.target && o.outcome === 'restored'),
     );
     await restoreAliases(client, restored, plan.serverAliases, options.ifExists, reporter);
-    const verified = options.verify && (await verifyRestored(client, restored, outcomes, options, reporter));
+    const verified =
+      options.verify && (await verifyRestored(client, nodes, restored, outcomes, options, reporter));
     return {
       qdrantVersion: plan.qdrantVersion,
       manifest,
@@ -81,6 +88,7 @@ export async function runRestore(
       points: outcomes.filter((o) => o.outcome !== 'failed').reduce((sum, o) => sum + o.points, 0),
     };
   } finally {
+    await cluster?.close();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
 }
@@ -116,8 +124,9 @@ async function makeTempDir(root = os.tmpdir()): Promise<string> {
 /** Uploads one collection's snapshot (or skips it); a failure is recorded, never thrown. */
 async function restoreCollection(
   client: QdrantClient,
+  cluster: ClusterNodes,
   { entry, target, exists, aliasOf }: Planned,
-  { path: folder, ifExists }: RestoreOptions,
+  { path: folder, ifExists, concurrency }: RestoreOptions,
   decryption: Decryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionRestore> {
@@ -134,14 +143,14 @@ async function restoreCollection(
     await reporter.group(
       `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
       async (scoped) => {
+        if (entry.level === 'shard') {
+          const options = { path: folder, ifExists, concurrency };
+          return restoreShardLevel(cluster, entry, target, exists, options, decryption, scoped);
+        }
         const replacing = exists
           ? say`, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
           : [];
-        if (entry.level !== 'collection' || !file) {
-          throw new ActionError(
-            `${entry.name} was backed up shard by shard (${entry.files.length} shard snapshots), which this restore path cannot recover.`,
-          );
-        }
+        if (!file) throw new ActionError(`${entry.name}: the manifest lists no snapshot file for it.`);
         scoped.info(
           words(
             say`Uploading ${file.file} (${file.snapshot_size} bytes, ${entry.points} points)${replacing}.`,
@@ -156,6 +165,7 @@ async function restoreCollection(
         } finally {
           await plain.discard();
         }
+        await settleReplicas(cluster, target, scoped);
       },
     );
     return { ...base, outcome: 'restored', durationMs: Date.now() - started };
@@ -169,13 +179,14 @@ async function restoreCollection(
 /** Verifies the restored collections, recording each result (and the exact count found) on its outcome. */
 async function verifyRestored(
   client: QdrantClient,
+  cluster: ClusterNodes,
   restored: Target[],
   outcomes: CollectionRestore[],
   options: RestoreOptions,
   reporter: Reporter,
 ): Promise<boolean> {
   if (restored.length === 0) return false;
-  const results = await verifyCollections(client, restored, options.concurrency, reporter);
+  const results = await verifyCollections(client, restored, options.concurrency, reporter, cluster);
   for (const result of results) {
     const outcome = outcomes.find((o) => o.target === result.name)!;
     outcome.verify = result;

@@ -20,6 +20,8 @@ export interface Settings {
   ifExists: IfExists;
   verify: boolean;
   allowVersionMismatch: boolean;
+  /** REST URLs of every node of a cluster; empty: derived from the peers' URIs (GET /cluster). */
+  nodes: string[];
 }
 
 export type SharedSetting = Exclude<SettingId, 'path'>;
@@ -39,6 +41,7 @@ export const DEFAULTS: Record<SharedSetting, string> = {
   'if-exists': 'fail',
   verify: 'true',
   'allow-version-mismatch': 'false',
+  nodes: '',
 };
 
 /** Reads one raw setting by its id; '' when not given. */
@@ -178,6 +181,7 @@ export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup'
     ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
     verify: bool(v, 'verify', raw('verify')),
     allowVersionMismatch: bool(v, 'allow-version-mismatch', raw('allow-version-mismatch')),
+    nodes: splitList(raw('nodes')).map((url) => httpUrl(v, 'nodes', url)),
   };
   if (mode === 'backup' && settings.rename.size > 0) {
     throw new InputError(say`${subject('rename')} applies to a restore only; remove it from the backup.`);

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { QdrantClient } from '../qdrant/client.js';
 import { mapPool } from '../util/pool.js';
+import { clusterProblems, type ClusterNodes } from './cluster/index.js';
 import { describeError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import type { Target } from './selection.js';
@@ -26,6 +27,8 @@ export async function verifyCollections(
   targets: Target[],
   concurrency: number,
   reporter: Reporter,
+  /** In distributed mode: replicas and shard keys are checked too (core/cluster/verify-cluster.ts). */
+  cluster?: ClusterNodes,
 ): Promise<VerifyResult[]> {
   const aliasList = await client.aliases();
   return mapPool(targets, concurrency, async ({ entry: expected, target, aliases }) => {
@@ -56,6 +59,7 @@ export async function verifyCollections(
           problems.push(`alias ${alias}: points at ${found.collection_name}, expected ${target}`);
         }
       }
+      if (cluster?.distributed) problems.push(...(await clusterProblems(cluster, target, expected)));
     } catch (error) {
       problems.push(describeError(error, reporter.wording));
     }

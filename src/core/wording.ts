@@ -19,7 +19,8 @@ export type SettingId =
   | 'rename'
   | 'if-exists'
   | 'verify'
-  | 'allow-version-mismatch';
+  | 'allow-version-mismatch'
+  | 'nodes';
 
 /** Advice only some adapters can give: how to start a Qdrant, how to pass a secret. */
 export type AdviceId = 'start-qdrant' | 'compatible-qdrant' | 'secret-example';

@@ -6,6 +6,7 @@ export {
   deriveNodeUrl,
   discoverCluster,
   parseNodesSetting,
+  unreachableMessage,
 } from './topology.js';
 export type { ClusterNode, DiscoverOptions, Topology } from './topology.js';
 export { activePeers, describeReplicas, inactiveReplicas, readLayout } from './layout.js';
@@ -20,4 +21,6 @@ export {
 } from './shard-restore.js';
 export type { ShardRestoreOptions, ShardRestorePlan, ShardRestoreResult } from './shard-restore.js';
 export { createCollectionBody } from './collection-config.js';
+export { shardFiles } from './shard-files.js';
 export type { ShardFileEntry, ShardingRecord, ShardLevelCollection } from './shard-files.js';
+export { clusterProblems } from './verify-cluster.js';

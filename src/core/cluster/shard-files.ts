@@ -1,33 +1,19 @@
-import type { ShardKey } from '../../qdrant/types.js';
+import type { ManifestCollection, ManifestFile, Sharding } from '../../backup-format/manifest.js';
 
-/**
- * One shard's file in a shard-level backup: manifest version 2's `files[]` entry with `shard` set
- * (/work/MANIFEST-V2.md). Kept structural here so these modules need not wait for the manifest module.
- */
-export interface ShardFileEntry {
-  file: string;
-  size: number;
-  sha256: string;
-  snapshot_size: number;
-  snapshot_sha256: string;
-  points: number;
-  shard: { id: number; key: ShardKey | null; peer_id: number };
-}
+/** One shard's file in a shard-level backup: manifest version 2's `files[]` entry with `shard` set. */
+export type ShardFileEntry = ManifestFile & { shard: NonNullable<ManifestFile['shard']> };
 
 /** Manifest version 2's `sharding` of a collection. */
-export interface ShardingRecord {
-  method: 'auto' | 'custom';
-  shard_number: number;
-  replication_factor: number;
-  shard_keys: ShardKey[];
-}
+export type ShardingRecord = Sharding;
 
 /** What a shard-level restore needs of a manifest collection (version 2, `level: 'shard'`). */
-export interface ShardLevelCollection {
-  name: string;
-  points: number;
-  config: Record<string, unknown>;
-  payload_schema: Record<string, unknown> | null;
-  sharding: ShardingRecord;
-  files: ShardFileEntry[];
+export type ShardLevelCollection = Pick<
+  ManifestCollection,
+  'name' | 'points' | 'config' | 'payload_schema' | 'sharding'
+> & { files: ShardFileEntry[] };
+
+/** The collection's files as shard entries, or undefined when one of them names no shard. */
+export function shardFiles(collection: ManifestCollection): ShardFileEntry[] | undefined {
+  const files = collection.files.filter((file): file is ShardFileEntry => file.shard !== undefined);
+  return files.length === collection.files.length ? files : undefined;
 }

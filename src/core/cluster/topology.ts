@@ -1,5 +1,6 @@
 import type { QdrantClient } from '../../qdrant/client.js';
 import { describeError } from '../errors.js';
+import { say, setting, type Message } from '../wording.js';
 import { ClusterError } from './errors.js';
 
 /** One node of a cluster: its peer id, its internal (p2p) URI and the REST URL it is reached at. */
@@ -31,6 +32,11 @@ export interface DiscoverOptions {
   nodes?: string[];
   /** Makes a client for a node URL (same api-key, deadlines and retries as the entry client). */
   connect: (url: string) => QdrantClient;
+  /**
+   * Makes a short-lived client for the identity questions of discovery (GET /, GET /cluster), with fewer
+   * retries and a short deadline, so that a node out of reach is reported in seconds; default `connect`.
+   */
+  probe?: (url: string) => QdrantClient;
 }
 
 /** The nodes of a cluster with one client each; `client(peer)` for any peer, the entry node's for a plain node. */
@@ -96,10 +102,7 @@ export function parseNodesSetting(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-const LOAD_BALANCER_HINT =
-  "The nodes cannot be reached one by one: a shard-level backup must talk to each node's own REST API. Set 'nodes' to every node's REST URL " +
-  '(for a Helm-deployed cluster: a self-hosted runner inside the cluster with http://qdrant-0.qdrant-headless:6333,..., or one `kubectl port-forward` per pod). ' +
-  "Where nodes sit behind a load balancer (a managed service), back up from inside the cluster or use the provider's own backups: a partial backup is never reported as a success.";
+const LOAD_BALANCER_HINT: Message = say`The nodes cannot be reached one by one: a shard-level backup must talk to each node's own REST API. Set ${setting('nodes')} to every node's REST URL (for a Helm-deployed cluster: a self-hosted runner inside the cluster with http://qdrant-0.qdrant-headless:6333,..., or one \`kubectl port-forward\` per pod). Where nodes sit behind a load balancer (a managed service), back up from inside the cluster or use the provider's own backups: a partial backup is never reported as a success.`;
 
 /**
  * Finds out whether `entry` is part of a cluster and, if so, each peer's REST URL, and checks that every
@@ -109,6 +112,15 @@ const LOAD_BALANCER_HINT =
  */
 export async function discoverCluster(entry: QdrantClient, options: DiscoverOptions): Promise<ClusterNodes> {
   const status = await entry.clusterInfo();
+  const whoIs = async (client: QdrantClient): Promise<number> => {
+    if (!options.probe) return identify(client);
+    const probe = options.probe(client.url);
+    try {
+      return await identify(probe);
+    } finally {
+      await probe.close();
+    }
+  };
   if (status.status !== 'enabled') {
     const node: ClusterNode = { peerId: 0, uri: '', url: entry.url, source: 'url' };
     return new ClusterNodes(
@@ -134,13 +146,13 @@ export async function discoverCluster(entry: QdrantClient, options: DiscoverOpti
       if (who instanceof Error) {
         if (client !== entry) await client.close();
         throw new ClusterError(
-          `The node URL ${url} in 'nodes' does not answer: ${describeError(who)} Fix or remove it in 'nodes'.`,
+          say`The node URL ${url} in ${setting('nodes')} does not answer: ${describeError(who)} Fix or remove it in ${setting('nodes')}.`,
         );
       }
       if (!peers.some((peer) => peer.peerId === who)) {
         if (client !== entry) await client.close();
         throw new ClusterError(
-          `The node URL ${url} in 'nodes' answered as peer ${who}, which is not a member of the cluster at ${entry.url} (peers ${peers.map((p) => p.peerId).join(', ')}). 'nodes' must list the nodes of that cluster.`,
+          say`The node URL ${url} in ${setting('nodes')} answered as peer ${who}, which is not a member of the cluster at ${entry.url} (peers ${peers.map((p) => p.peerId).join(', ')}). ${setting('nodes')} must list the nodes of that cluster.`,
         );
       }
       if (answers.has(who)) {
@@ -157,7 +169,7 @@ export async function discoverCluster(entry: QdrantClient, options: DiscoverOpti
       if (!url) {
         unreachable.push({
           node,
-          reason: `none of the URLs in 'nodes' (${given.join(', ')}) answered as this peer`,
+          reason: `none of the node URLs given (${given.join(', ')}) answered as this peer`,
         });
       }
     }
@@ -177,7 +189,7 @@ export async function discoverCluster(entry: QdrantClient, options: DiscoverOpti
         if (client !== entry) await client.close();
         await Promise.all([...clients.values()].filter((c) => c !== entry).map((c) => c.close()));
         throw new ClusterError(
-          `Peer ${peer.peerId} (URI ${peer.uri}) was looked for at ${url}, derived from its URI and 'url', but that address answered as peer ${who}. ${LOAD_BALANCER_HINT}`,
+          say`Peer ${peer.peerId} (URI ${peer.uri}) was looked for at ${url}, derived from its URI and ${setting('url')}, but that address answered as peer ${who}. ${LOAD_BALANCER_HINT}`,
         );
       }
       clients.set(peer.peerId, client);
@@ -189,7 +201,7 @@ export async function discoverCluster(entry: QdrantClient, options: DiscoverOpti
     if (again !== peerId) {
       await Promise.all([...clients.values()].filter((c) => c !== entry).map((c) => c.close()));
       throw new ClusterError(
-        `${client.url} answered as peer ${peerId}, then as peer ${again}. ${LOAD_BALANCER_HINT}`,
+        say`${client.url} answered as peer ${peerId}, then as peer ${again}. ${LOAD_BALANCER_HINT}`,
       );
     }
   }
@@ -202,23 +214,31 @@ export async function discoverCluster(entry: QdrantClient, options: DiscoverOpti
 
 /** Throws when any peer did not answer at discovery, naming each peer id, URI, URL tried and `nodes`. */
 export function assertReachable(cluster: ClusterNodes, nodesSetting: string[] | undefined): void {
+  const message = unreachableMessage(cluster, nodesSetting);
+  if (message) throw new ClusterError(message);
+}
+
+/** Why some peers cannot be used (peer id, URI, URL tried, `nodes`), or undefined when all answered. */
+export function unreachableMessage(
+  cluster: ClusterNodes,
+  nodesSetting: string[] | undefined,
+): Message | undefined {
   const { unreachable } = cluster.topology;
-  if (unreachable.length === 0) return;
+  if (unreachable.length === 0) return undefined;
   const lines = unreachable.map(
     ({ node, reason }) =>
-      `peer ${node.peerId} (URI ${node.uri}) ${node.url ? `at ${node.url}` : ''}${node.source === 'derived' ? " (derived from its URI and 'url')" : ''}: ${reason}`,
+      say`peer ${node.peerId} (URI ${node.uri})${node.url ? ` at ${node.url}` : ''}${node.source === 'derived' ? say` (derived from its URI and ${setting('url')})` : ''}: ${reason}`,
   );
-  throw new ClusterError(
-    `${unreachable.length} of ${cluster.size} cluster nodes cannot be reached: ${lines.join('; ')}. ` +
-      (nodesSetting && nodesSetting.length > 0
-        ? `'nodes' is set to ${nodesSetting.join(', ')}: add or fix the REST URL of each peer listed. `
-        : "'nodes' is not set, so each node's REST URL was derived from its peer URI: set 'nodes' to every node's REST URL. ") +
-      LOAD_BALANCER_HINT,
-  );
+  const joined = lines.flatMap((line, i) => (i === 0 ? [...line] : ['; ', ...line]));
+  const advice =
+    nodesSetting && nodesSetting.length > 0
+      ? say`${setting('nodes')} is set to ${nodesSetting.join(', ')}: add or fix the REST URL of each peer listed. `
+      : say`${setting('nodes')} is not set, so each node's REST URL was derived from its peer URI: set ${setting('nodes')} to every node's REST URL. `;
+  return say`${unreachable.length} of ${cluster.size} cluster nodes cannot be reached: ${joined}. ${advice}${LOAD_BALANCER_HINT}`;
 }
 
 /** The peer id a node answers as (GET / must answer as Qdrant first, so a wrong URL says so). */
-async function whoIs(client: QdrantClient): Promise<number> {
+async function identify(client: QdrantClient): Promise<number> {
   await client.version();
   const status = await client.clusterInfo();
   if (status.status !== 'enabled') {
