@@ -63,12 +63,18 @@ export async function runBackup(
     );
   }
   const selected = selectNames(available, options, `the server at ${client.url}`);
-  await prepareFolder(options.path);
   const aliases = options.aliases ? await client.aliases() : [];
+  // In a cluster a collection snapshot holds only the asking node's shards: back up shard by shard.
+  // Discovered before anything is written, so a cluster that cannot be reached node by node leaves nothing.
+  const cluster = await discoverNodes(client, options, reporter);
+  try {
+    await prepareFolder(options.path);
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
   const taken = new Set<string>();
   const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
-  // In a cluster a collection snapshot holds only the asking node's shards: back up shard by shard.
-  const cluster = await discoverNodes(client, options, reporter);
   const files = cluster.distributed
     ? new Map<string, string>()
     : new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
