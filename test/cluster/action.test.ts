@@ -14,6 +14,8 @@ import {
   type QdrantCluster,
   type QdrantNode,
 } from '../helpers/qdrant-process.js';
+import { spawn } from 'node:child_process';
+import { bundled } from '../helpers/bundles.js';
 import { runAction } from '../helpers/run-action.js';
 import { call, retrieve, upsert } from './helpers.js';
 
@@ -27,6 +29,17 @@ const KEY_IDS: Record<string, number[]> = {
   b: range(200_001, 1500),
   c: range(300_001, 500),
 };
+/** Runs the CLI bundled from src/ as a process. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bundled('cli'), ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir() },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
 const sample = (ids: number[], n: number) => ids.filter((_, i) => i % Math.ceil(ids.length / n) === 0);
 
 const count = async (url: string, collection: string, shardKey?: string) =>
@@ -162,5 +175,30 @@ describe.skipIf(!QDRANT_BINARY)('the action backs up a real cluster shard by sha
     expect(await count(node.url, AUTO)).toBe(AUTO_IDS.length);
     const ids = sample(AUTO_IDS, 100);
     expect(await retrieve(node.url, AUTO, ids)).toEqual(await retrieve(source.nodes[0]!.url, AUTO, ids));
+  }, 300_000);
+  it('the CLI verifies the cluster against the backup through one node with --nodes; a shard-level restore never merges into an existing collection', async () => {
+    const nodes = source.nodes.map((node) => node.url).join(',');
+    const verify = await cli(['verify', backup, '--url', source.nodes[2]!.url, '--nodes', nodes]);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(new RegExp(`ok +${AUTO} \\(${AUTO_IDS.length} points\\)`));
+    expect(verify.stdout).toMatch(/ok +keyed \(3000 points\)/);
+    const before = await count(source.nodes[0]!.url, AUTO);
+    const restore = await cli([
+      'restore',
+      backup,
+      '--url',
+      source.nodes[0]!.url,
+      '--nodes',
+      nodes,
+      '--if-exists',
+      'overwrite',
+      '--collections',
+      AUTO,
+    ]);
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr + restore.stdout).toMatch(
+      /restored only into a new collection.*--if-exists overwrite.*--rename/s,
+    );
+    expect(await count(source.nodes[0]!.url, AUTO)).toBe(before);
   }, 300_000);
 });
