@@ -201,4 +201,44 @@ describe.skipIf(!QDRANT_BINARY)('the action backs up a real cluster shard by sha
     );
     expect(await count(source.nodes[0]!.url, AUTO)).toBe(before);
   }, 300_000);
+  it('an encrypted shard-level backup is restored shard by shard into a one-node cluster under another name', async () => {
+    const key = 'cluster-backup-passphrase-0123456789';
+    const encrypted = path.join(work, 'encrypted');
+    const nodes = source.nodes.map((node) => node.url).join(',');
+    const made = await runAction({
+      mode: 'backup',
+      url: source.nodes[0]!.url,
+      nodes,
+      collections: KEYED,
+      path: encrypted,
+      artifact: 'false',
+      'encryption-key': key,
+    });
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(path.join(encrypted, 'manifest.json'), 'utf8')) as Manifest;
+    const files = manifest.collections[0]!.files;
+    expect(files).toHaveLength(3);
+    expect(files.every((f) => f.file.endsWith('.snapshot.age') && f.sha256 !== f.snapshot_sha256)).toBe(true);
+    const target = targets[0] as QdrantCluster;
+    const url = target.nodes[0]!.url;
+    const runnerTemp = path.join(work, 'runner-temp');
+    const run = await runAction(
+      {
+        mode: 'restore',
+        url,
+        path: encrypted,
+        artifact: 'false',
+        'encryption-key': key,
+        rename: `${KEYED}=keyed_copy`,
+      },
+      { env: { RUNNER_TEMP: runnerTemp } },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs.verified).toBe('true');
+    for (const k of KEYS) expect(await count(url, 'keyed_copy', k)).toBe(KEY_IDS[k]!.length);
+    const ids = sample(KEY_IDS.c!, 50);
+    expect(await retrieve(url, 'keyed_copy', ids)).toEqual(await retrieve(source.nodes[0]!.url, KEYED, ids));
+    // Decrypted copies live only while uploading.
+    expect(await readdir(runnerTemp)).toEqual([]);
+  }, 600_000);
 });
