@@ -38,6 +38,7 @@ Restore / verify:
 
 Other:
   -h, --help               this help
+  -V, --version            print the version
 
 Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
 
@@ -58,6 +59,7 @@ export const FLAGS = {
   'no-verify': { type: 'boolean' },
   'allow-version-mismatch': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 export type Flags = {

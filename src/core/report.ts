@@ -65,6 +65,19 @@ export function restoreReport(result: RestoreResult, source: string): Report {
     ],
     header: ['Collection', 'Points', 'Size', 'Duration', 'Result'],
     rows,
-    notes: [`Verified: **${result.verified}**`],
+    notes: [verificationNote(result)],
   };
+}
+
+/** Whether the restore verified: "false" only when something was checked and did not match. */
+function verificationNote(result: RestoreResult): string {
+  const restored = result.collections.filter((c) => c.outcome === 'restored');
+  const failed = result.collections.some((c) => c.outcome === 'failed');
+  if (restored.length === 0 && !failed) {
+    return 'Nothing to verify: no collection was restored (every one was skipped because it exists).';
+  }
+  if (restored.length > 0 && restored.every((c) => c.verify === undefined) && !failed) {
+    return 'Not verified: verification was turned off.';
+  }
+  return `Verified: **${result.verified}**`;
 }

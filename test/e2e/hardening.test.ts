@@ -203,7 +203,7 @@ describe('faults are survived or reported, and nothing is lost (emulator)', () =
     emu().inject({ route: 'snapshot.download', collection: seeded.names.dense, resetAfterBytes: 1000 });
     const run = await act({ mode: 'backup', artifact: 'false' });
     expect(run.errors).toEqual([]);
-    expect(run.warnings.join('\n')).toMatch(/connection .* broke .* Retrying/);
+    expect(run.warnings.join('\n')).toMatch(/connection .* broke .*; retrying in/);
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
     const dense = manifest.collections.find((c: { name: string }) => c.name === seeded.names.dense);
     expect(sha256(await readFile(path.join(run.outputs.path!, dense.files[0].file)))).toBe(

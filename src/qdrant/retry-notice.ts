@@ -1,0 +1,32 @@
+import { QdrantError } from './errors.js';
+
+/**
+ * What went wrong, in a few words, for the line that announces a retry: the full error (with its advice) is
+ * said once, when the last attempt fails too.
+ */
+export function retryReason(error: QdrantError, url: string): string {
+  const { status, code, method, path } = error.details;
+  if (status === 429) return `Qdrant at ${url} is rate limiting (429 to ${method} ${path})`;
+  if (status !== undefined) return `Qdrant at ${url} answered ${status} to ${method} ${path}`;
+  if (code === 'ECONNREFUSED') return `Qdrant at ${url} refused the connection`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return `The host name ${new URL(url).hostname} does not resolve (${code})`;
+  }
+  return `The connection to ${url} broke during ${method} ${path} (${code ?? 'no code'})`;
+}
+
+/**
+ * Announces the retries of one operation: once per reason with the attempt count ("...; retrying in
+ * 1.2 s (attempt 2 of 5)."), not the same message at every attempt. Returns the onRetry hook of withRetry.
+ */
+export function retryAnnouncer(url: string, attempts: number, announce: (message: string) => void) {
+  let last: string | undefined;
+  return (error: QdrantError, attempt: number, delayMs: number): void => {
+    const reason = retryReason(error, url);
+    if (reason === last) return;
+    last = reason;
+    announce(
+      `${reason}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${attempts}).`,
+    );
+  };
+}
