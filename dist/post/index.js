@@ -28852,6 +28852,7 @@ const ADVICE = {
     'start-qdrant': ", or use 'start: docker' / 'start: binary'",
     'compatible-qdrant': " (for example 'qdrant-version' with 'start')",
     'secret-example': ' (for example ${{ secrets.QDRANT_BACKUP_KEY }})',
+    'identity-example': ' (for example ${{ secrets.QDRANT_BACKUP_IDENTITY }})',
 };
 /** The action names settings by their inputs in action.yml. */
 const ACTION_WORDING = {

@@ -65,7 +65,11 @@ describe('encryption at rest (age, passphrase)', () => {
     const backup = await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY });
     expect(backup.errors).toEqual([]);
     const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.encryption).toBe('age-scrypt');
+    expect(manifest.encryption).toBe('age-scrypt-wrapped');
+    // The passphrase opens key.age, which holds the identity that opens every file (age -d key.age).
+    const keyDecrypter = new Decrypter();
+    keyDecrypter.addPassphrase(KEY);
+    const keyText = await keyDecrypter.decrypt(await readFile(path.join(dir, 'key.age')), 'text');
     for (const c of manifest.collections) {
       expect(c.files[0].file).toMatch(/\.snapshot\.age$/);
       const stored = await readFile(path.join(dir, c.files[0].file));
@@ -73,7 +77,7 @@ describe('encryption at rest (age, passphrase)', () => {
       expect(sha256(stored)).toBe(c.files[0].sha256);
       // Any age implementation decrypts it back to the snapshot Qdrant made.
       const decrypter = new Decrypter();
-      decrypter.addPassphrase(KEY);
+      decrypter.addIdentity(/^AGE-SECRET-KEY-1\S+$/m.exec(keyText)![0]);
       const plain = await decrypter.decrypt(stored);
       expect(plain.length).toBe(c.files[0].snapshot_size);
       expect(sha256(plain)).toBe(c.files[0].snapshot_sha256);
@@ -102,7 +106,7 @@ describe('encryption at rest (age, passphrase)', () => {
     const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
     expect(missing.code).toBe(1);
     expect(missing.errors[0]).toContain(
-      "This backup is encrypted (age); give the key it was made with in 'encryption-key'",
+      "This backup is encrypted with a passphrase (age); give it in 'encryption-key'",
     );
     // Not even a read reached the emulator; a real server holds what it held.
     if (target.emulator) expect(target.emulator.requests.length).toBe(start);
