@@ -74,7 +74,7 @@ export async function runBackup(
   );
   const outcomes = await mapPool(selected, options.concurrency, async (name) => {
     try {
-      return await reporter.group(`Back up ${name}`, (scoped) =>
+      return await reporter.collection(name, (scoped) =>
         backupCollection(
           client,
           name,

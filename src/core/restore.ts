@@ -134,8 +134,8 @@ async function restoreCollection(
   }
   const started = Date.now();
   try {
-    await reporter.group(
-      `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
+    await reporter.collection(
+      target !== entry.name ? `${entry.name} → ${target}` : entry.name,
       async (scoped) => {
         const replacing = exists
           ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')})`
