@@ -196,6 +196,11 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(second.errors[0]).toContain("An artifact named 'qdrant-snapshots' already exists in this run");
     expect(second.errors[0]).toContain("set 'artifact-name'");
     expect(await readdir(second.outputs.path!)).toContain('manifest.json');
+    // The backup itself was complete: the summary says what it holds, and why the upload failed.
+    expect(second.summary).toContain('## Qdrant backup');
+    expect(second.summary).toContain(`| ${seeded.names.dense} | 30 |`);
+    expect(second.summary).toContain('❌ Artifact upload failed: Uploading artifact');
+    expect(second.outputs['artifact-url']).toBeUndefined();
   }, 90_000);
 
   it('exits 1 naming the input when mode is wrong', async () => {
