@@ -143,6 +143,11 @@ export async function listBackups(root: string): Promise<BackupListing[]> {
       if (entry.isDirectory()) candidates.push(path.join(root, entry.name));
     }
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ManifestError(
+        `There is no folder ${root}: give a backup folder, or a folder of backups (the newest is used).`,
+      );
+    }
     throw new ManifestError(`Cannot read ${root}: ${(error as Error).message}.`);
   }
   const listings: BackupListing[] = [];
