@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,6 +101,62 @@ describe('the CLI is polite', () => {
       expect(restore.code).toBe(0);
       expect(restore.stdout).toContain('Nothing to verify');
       expect(restore.stdout).not.toContain('Verified: false');
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('backs up to an age recipient and restores with --encryption-identity FILE; without it, says which flag', async () => {
+    const target = await startTarget();
+    try {
+      const { names, points } = await seedCollections(target);
+      const env = { QDRANT_URL: target.url, ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}) };
+      const identity = await generateX25519Identity();
+      const out = await mkdtemp(path.join(os.tmpdir(), 'cli-age-'));
+      const backup = await cli(
+        [
+          'backup',
+          '--out',
+          out,
+          '--collections',
+          names.dense,
+          '--encryption-recipients',
+          await identityToRecipient(identity),
+        ],
+        env,
+      );
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(backup.stdout).toContain('encrypted (age-x25519)');
+      const [folder] = await readdir(out);
+      expect((await readdir(path.join(out, folder!))).sort()).toEqual(
+        [`${names.dense}.snapshot.age`, 'manifest.json'].sort(),
+      );
+      const copy = `${names.dense}_copy`;
+      const none = await cli(['restore', out, '--rename', `${names.dense}=${copy}`], env);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain(
+        'give the matching identity (AGE-SECRET-KEY-1...) in --encryption-identity',
+      );
+      const keyFile = path.join(out, 'key.txt');
+      await writeFile(keyFile, `# public key: ...\n${identity}\n`);
+      const restored = await cli(
+        [
+          'restore',
+          path.join(out, folder!),
+          '--rename',
+          `${names.dense}=${copy}`,
+          '--encryption-identity',
+          keyFile,
+        ],
+        env,
+      );
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stdout).toContain('✅ verified');
+      expect(`${restored.stdout}${restored.stderr}`).not.toContain(identity);
+      const { count } = await target.call<{ count: number }>('POST', `/collections/${copy}/points/count`, {
+        exact: true,
+      });
+      expect(count).toBe(points[names.dense]);
     } finally {
       await target.close();
     }
