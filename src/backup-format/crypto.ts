@@ -18,7 +18,7 @@ import type { ManifestFile } from './manifest.js';
  * - 'age-scrypt-wrapped': every file encrypted to a random identity made for this backup, which is kept in
  *   key.age encrypted with the passphrase: one scrypt derivation per backup;
  *   `age -d -i <(age -d key.age) FILE`.
- * - 'age-scrypt': (releases before 1.1) every file encrypted with the passphrase itself; still read.
+ * - 'age-scrypt': (release 1.0.0) every file encrypted with the passphrase itself; still read.
  *
  * The age library is loaded only when a backup is encrypted: it is a third of the bundle, and most runs
  * do not encrypt.
