@@ -83,8 +83,15 @@ function checkConflicts(
       .map(({ alias, current }) => `alias ${alias} (points at ${current!.collection_name})`),
   );
   if (clashes.length + aliasClashes.length > 0) {
+    // A rename moves collections, not the backup's aliases: those clash whatever the new names.
+    const way =
+      aliasClashes.length > 0 && clashes.length === 0
+        ? say`or leave the backup's aliases out with ${settingValue('aliases', false)}`
+        : aliasClashes.length > 0
+          ? say`or restore under other names with ${setting('rename')} and leave the backup's aliases out with ${settingValue('aliases', false)}`
+          : say`or restore under other names with ${setting('rename')}`;
     throw new ActionError(
-      say`Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and ${settingValue('if-exists', 'fail')} keeps them untouched. Set ${setting('if-exists')} to skip (keep them) or overwrite (replace them), or restore under other names with ${setting('rename')}.`,
+      say`Nothing was restored: ${[...clashes, ...aliasClashes].join(', ')} already exist(s) at ${url}, and ${settingValue('if-exists', 'fail')} keeps them untouched. Set ${setting('if-exists')} to skip (keep them) or overwrite (replace them), ${way}.`,
     );
   }
 }

@@ -138,7 +138,7 @@ async function restoreCollection(
       target !== entry.name ? `${entry.name} → ${target}` : entry.name,
       async (scoped) => {
         const replacing = exists
-          ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')})`
+          ? say`, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
           : [];
         if (entry.level !== 'collection' || !file) {
           throw new ActionError(

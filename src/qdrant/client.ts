@@ -4,6 +4,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { TarEndCheck } from '../util/tar-end.js';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ActionError } from '../core/errors.js';
@@ -16,10 +17,20 @@ import { retryAnnouncer } from './retry-notice.js';
 import type {
   AliasDescription,
   AliasOperation,
+  ClusterStatus,
+  CollectionClusterInfo,
   CollectionInfo,
+  CreateCollection,
+  CreateShardingKey,
+  PayloadFieldSchema,
+  ShardKey,
+  ShardKeysResponse,
   CollectionsAliasesResponse,
   CollectionsResponse,
   CountResult,
+  PointId,
+  PointRecord,
+  ScrollPage,
   SnapshotDescription,
   SnapshotPriority,
   VersionInfo,
@@ -39,6 +50,25 @@ interface Telemetry {
       running_snapshot_recovery?: number | null;
     }[];
   };
+}
+
+/** Node's codes for a certificate it does not trust. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Where an upload's copy is kept on the server: a collection's snapshots or a shard's. */
+interface UploadPlace {
+  collection: string;
+  list: () => Promise<SnapshotDescription[]>;
+  remove: (name: string) => Promise<void>;
 }
 
 const SETTLE_POLL_MS = 500;
@@ -62,7 +92,8 @@ export interface ClientOptions {
   /** Deadline of one call (a whole snapshot creation, download or upload included), in ms. */
   timeoutMs: number;
   retry?: RetryPolicy;
-  onRetry?: (message: string) => void;
+  /** Told of each retry: the failure, and a note on when and which attempt follows. */
+  onRetry?: (error: QdrantError, note: string) => void;
 }
 
 export interface DownloadResult {
@@ -99,6 +130,8 @@ export class ChecksumMismatchError extends ActionError {
 interface CallOptions {
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** A body already serialised as JSON (point ids above 2^53 cannot go through JSON.stringify). */
+  json?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -112,6 +145,11 @@ interface Envelope<T> {
 /** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
 export function uploadedSnapshotName(collection: string): string {
   return `${collection}-qdrant-snapshot-action-upload.snapshot`;
+}
+
+/** The file name a shard snapshot upload is sent under. */
+export function uploadedShardSnapshotName(collection: string, shard: number): string {
+  return `${collection}-shard-${shard}-qdrant-snapshot-action-upload.snapshot`;
 }
 
 const path = (strings: TemplateStringsArray, ...names: string[]): string =>
@@ -162,14 +200,63 @@ export class QdrantClient {
     return this.get<CollectionInfo>(path`/collections/${collection}`);
   }
 
-  /** Exact point count; `points_count` in collection info is only approximate. */
-  async exactCount(collection: string): Promise<number> {
+  /**
+   * Exact point count; `points_count` in collection info is only approximate. With `shardKey`, the points
+   * of that shard key only (custom sharding).
+   */
+  async exactCount(collection: string, options: { shardKey?: ShardKey } = {}): Promise<number> {
+    const body =
+      options.shardKey === undefined ? { exact: true } : { exact: true, shard_key: options.shardKey };
     const result = await this.retried(() =>
-      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, {
-        body: { exact: true },
-      }),
+      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, { body }),
     );
     return result.count;
+  }
+
+  /** `PUT /collections/{c}`: creates a collection (fails when it exists). */
+  async createCollection(collection: string, config: CreateCollection): Promise<void> {
+    await this.retried(() => this.send<boolean>('PUT', path`/collections/${collection}`, { body: config }));
+  }
+
+  /** `PUT /collections/{c}/index?wait=true`: creates a payload index. */
+  async createPayloadIndex(collection: string, field: string, schema: PayloadFieldSchema): Promise<void> {
+    await this.retried(() =>
+      this.send<unknown>('PUT', path`/collections/${collection}/index`, {
+        query: { wait: 'true' },
+        body: { field_name: field, field_schema: schema },
+      }),
+    );
+  }
+
+  // --- Cluster -------------------------------------------------------------------------------------
+
+  /** `GET /cluster`: distributed mode on or off, this peer's id, the peers and their p2p URIs. */
+  async clusterInfo(): Promise<ClusterStatus> {
+    return this.get<ClusterStatus>('/cluster');
+  }
+
+  /**
+   * `GET /collections/{c}/cluster`: the shards this node holds (with an estimated, not exact, point count:
+   * Qdrant counts them with `exact: false`, collection_ops.rs `cluster_info`) and every replica elsewhere.
+   */
+  async collectionClusterInfo(collection: string): Promise<CollectionClusterInfo> {
+    return this.get<CollectionClusterInfo>(path`/collections/${collection}/cluster`);
+  }
+
+  /** `GET /collections/{c}/shards`: the shard keys (custom sharding); [] for auto sharding. */
+  async listShardKeys(collection: string): Promise<ShardKey[]> {
+    const result = await this.get<ShardKeysResponse>(path`/collections/${collection}/shards`);
+    return (result.shard_keys ?? []).map((description) => description.key);
+  }
+
+  /**
+   * `PUT /collections/{c}/shards`: creates a shard key. Needs distributed mode: a plain node refuses
+   * (1.18: 400 "Distributed mode disabled"; 1.19: 405 "Qdrant is running in standalone mode").
+   */
+  async createShardKey(collection: string, request: CreateShardingKey): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>('PUT', path`/collections/${collection}/shards`, { body: request }),
+    );
   }
 
   // --- Aliases -------------------------------------------------------------------------------------
@@ -204,17 +291,28 @@ export class QdrantClient {
    * starting a second one. Nothing made by anyone else is ever deleted.
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
-    const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
+    return this.createSnapshotAt(path`/collections/${collection}/snapshots`, collection, {
+      list: () => this.listSnapshots(collection),
+      signal,
+    });
+  }
+
+  private async createSnapshotAt(
+    route: string,
+    collection: string,
+    at: { list: () => Promise<SnapshotDescription[]>; signal?: AbortSignal },
+  ): Promise<SnapshotDescription> {
+    const before = new Set((await at.list()).map((s) => s.name));
     let lastError: QdrantError | undefined;
     return this.retried(async () => {
       if (lastError && mayHaveReachedServer(lastError)) {
-        const adopted = await this.settleCreation(collection, before, signal);
+        const adopted = await this.settleCreation(collection, before, at);
         if (adopted) return adopted;
       }
       try {
-        return await this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
+        return await this.send<SnapshotDescription>('POST', route, {
           query: { wait: 'true' },
-          signal,
+          signal: at.signal,
         });
       } catch (error) {
         if (error instanceof QdrantError) lastError = error;
@@ -250,11 +348,11 @@ export class QdrantClient {
   private async settleCreation(
     collection: string,
     before: Set<string>,
-    signal?: AbortSignal,
+    at: { list: () => Promise<SnapshotDescription[]>; signal?: AbortSignal },
   ): Promise<SnapshotDescription | undefined> {
     const started = Date.now();
     for (;;) {
-      const fresh = (await this.listSnapshots(collection))
+      const fresh = (await at.list())
         .filter((s) => !before.has(s.name))
         .sort((a, b) => String(b.creation_time).localeCompare(String(a.creation_time)));
       if (fresh[0]) return fresh[0];
@@ -265,7 +363,7 @@ export class QdrantClient {
       const running = activity !== undefined && activity.running > 0;
       if (!running && waited > (activity ? SETTLE_POLL_MS * 2 : SETTLE_GRACE_MS)) return undefined;
       if (waited > this.options.timeoutMs) return undefined;
-      await sleep(SETTLE_POLL_MS, undefined, { signal });
+      await sleep(SETTLE_POLL_MS, undefined, { signal: at.signal });
     }
   }
 
@@ -280,15 +378,22 @@ export class QdrantClient {
     options: DownloadOptions = {},
   ): Promise<DownloadResult> {
     const route = path`/collections/${collection}/snapshots/${snapshot}`;
+    return this.downloadTo(route, destination, options, `snapshot ${snapshot} of ${collection}`);
+  }
+
+  /** The download machinery of every snapshot route: one pass to disk, hashed, renamed when complete. */
+  private async downloadTo(
+    route: string,
+    destination: string,
+    options: DownloadOptions,
+    what: string,
+    checkTarEnd = false,
+  ): Promise<DownloadResult> {
     const partial = `${destination}.partial`;
     try {
-      const result = await this.retried(() => this.downloadOnce(route, partial, options));
+      const result = await this.retried(() => this.downloadOnce(route, partial, options, checkTarEnd));
       if (options.expectedSha256 && options.expectedSha256 !== result.sha256) {
-        throw new ChecksumMismatchError(
-          options.expectedSha256,
-          result.sha256,
-          `snapshot ${snapshot} of ${collection}`,
-        );
+        throw new ChecksumMismatchError(options.expectedSha256, result.sha256, what);
       }
       await rename(partial, destination);
       return result;
@@ -302,6 +407,7 @@ export class QdrantClient {
     route: string,
     partial: string,
     options: DownloadOptions,
+    checkTarEnd: boolean,
   ): Promise<DownloadResult> {
     const { response, fail } = await this.open('GET', route, { signal: options.signal });
     const { body, headers } = response;
@@ -310,8 +416,10 @@ export class QdrantClient {
     const stored = createHash('sha256');
     let size = 0;
     let storedSize = 0;
+    const tarEnd = checkTarEnd ? new TarEndCheck() : undefined;
     const wireTap = tap((chunk) => {
       wire.update(chunk);
+      tarEnd?.update(chunk);
       size += chunk.length;
       options.onProgress?.(size, total);
     });
@@ -330,6 +438,15 @@ export class QdrantClient {
     }
     if (total !== undefined && size !== total) {
       throw new QdrantError(`The download of ${route} ended after ${size} of ${total} bytes.`, {
+        method: 'GET',
+        path: route,
+        code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+      });
+    }
+    const incomplete = tarEnd?.incomplete;
+    if (incomplete) {
+      // Retryable like any download that ended early: the next attempt asks for a fresh snapshot.
+      throw new QdrantError(`The snapshot streamed from ${route} is incomplete: ${incomplete}.`, {
         method: 'GET',
         path: route,
         code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
@@ -354,8 +471,21 @@ export class QdrantClient {
     options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
   ): Promise<void> {
     const route = path`/collections/${collection}/snapshots/upload`;
+    await this.uploadTo(route, file, uploadedSnapshotName(collection), options, {
+      collection,
+      list: () => this.listSnapshots(collection),
+      remove: (name) => this.deleteSnapshot(collection, name),
+    });
+  }
+
+  private async uploadTo(
+    route: string,
+    file: string,
+    filename: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+    at: UploadPlace,
+  ): Promise<void> {
     const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-    const uploaded = uploadedSnapshotName(collection);
     const { size } = await stat(file);
     let lastError: QdrantError | undefined;
     try {
@@ -364,18 +494,18 @@ export class QdrantClient {
         // second upload would start a second recovery. The copy it keeps of a complete upload says it
         // arrived.
         if (lastError && mayHaveReachedServer(lastError)) {
-          if (await this.settleRecovery(collection, uploaded, size, options.signal)) return true;
+          if (await this.settleRecovery(at, filename, size, options.signal)) return true;
         }
         try {
-          return await this.uploadOnce(route, file, uploaded, { query, signal: options.signal });
+          return await this.uploadOnce(route, file, filename, { query, signal: options.signal });
         } catch (error) {
           if (error instanceof QdrantError) lastError = error;
           throw error;
         }
       });
     } finally {
-      // Qdrant keeps the uploaded file among the collection's snapshots whatever the outcome.
-      await this.deleteSnapshot(collection, uploaded).catch(() => {});
+      // Qdrant keeps the uploaded file among the snapshots whatever the outcome.
+      await at.remove(filename).catch(() => {});
     }
   }
 
@@ -385,7 +515,7 @@ export class QdrantClient {
    * grace period.
    */
   private async settleRecovery(
-    collection: string,
+    at: UploadPlace,
     uploaded: string,
     size: number,
     signal?: AbortSignal,
@@ -393,11 +523,11 @@ export class QdrantClient {
     const started = Date.now();
     let arrivedAt: number | undefined;
     for (;;) {
-      const activity = await this.snapshotActivity(collection);
+      const activity = await this.snapshotActivity(at.collection);
       const waited = Date.now() - started;
       if (waited > this.options.timeoutMs) return false;
       if (!activity || activity.recovering === 0) {
-        const copies = await this.listSnapshots(collection).catch(() => []);
+        const copies = await at.list().catch(() => []);
         if (copies.some((s) => s.name === uploaded && s.size === size)) {
           // Without telemetry nothing says when the recovery ends: give it the grace period too.
           if (activity) return true;
@@ -411,12 +541,103 @@ export class QdrantClient {
     }
   }
 
+  // --- Shard snapshots (each works only on a node holding a replica of the shard) ------------------
+
+  async listShardSnapshots(collection: string, shard: number): Promise<SnapshotDescription[]> {
+    return this.get<SnapshotDescription[]>(
+      path`/collections/${collection}/shards/${String(shard)}/snapshots`,
+    );
+  }
+
+  async deleteShardSnapshot(collection: string, shard: number, snapshot: string): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>(
+        'DELETE',
+        path`/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`,
+        { query: { wait: 'true' } },
+      ),
+    );
+  }
+
+  /** `POST /collections/{c}/shards/{s}/snapshots?wait=true`, repeated safely as createSnapshot is. */
+  async createShardSnapshot(
+    collection: string,
+    shard: number,
+    signal?: AbortSignal,
+  ): Promise<SnapshotDescription> {
+    return this.createSnapshotAt(
+      path`/collections/${collection}/shards/${String(shard)}/snapshots`,
+      collection,
+      {
+        list: () => this.listShardSnapshots(collection, shard),
+        signal,
+      },
+    );
+  }
+
+  /** Downloads a named shard snapshot (made by createShardSnapshot) like downloadSnapshot does. */
+  async downloadShardSnapshot(
+    collection: string,
+    shard: number,
+    snapshot: string,
+    destination: string,
+    options: DownloadOptions = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`;
+    return this.downloadTo(
+      route,
+      destination,
+      options,
+      `snapshot ${snapshot} of shard ${shard} of ${collection}`,
+    );
+  }
+
+  /**
+   * `GET /collections/{c}/shards/{s}/snapshot`: a fresh shard snapshot streamed straight to `destination`,
+   * never written to the server's disk. No checksum comes first: the SHA-256 is computed in the same pass,
+   * and the archive must reach its end-of-archive marker (a failure on the server ends the stream early
+   * but cleanly). A retry asks for a new snapshot.
+   */
+  async streamShardSnapshot(
+    collection: string,
+    shard: number,
+    destination: string,
+    options: Omit<DownloadOptions, 'expectedSha256'> = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshot`;
+    return this.downloadTo(
+      route,
+      destination,
+      options,
+      `the snapshot of shard ${shard} of ${collection}`,
+      true,
+    );
+  }
+
+  /**
+   * Recovers one shard from a snapshot file by upload (`POST .../shards/{s}/snapshots/upload`). The node
+   * must hold a replica of the shard; the other replicas turn Dead or Partial and then recover from it.
+   */
+  async uploadShardSnapshot(
+    collection: string,
+    shard: number,
+    file: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+  ): Promise<void> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshots/upload`;
+    await this.uploadTo(route, file, uploadedShardSnapshotName(collection, shard), options, {
+      collection,
+      list: () => this.listShardSnapshots(collection, shard),
+      remove: (name) => this.deleteShardSnapshot(collection, shard, name),
+    });
+  }
+
   private async uploadOnce(
     route: string,
     file: string,
     filename: string,
     options: CallOptions,
-  ): Promise<boolean> {
+  ): Promise<boolean | null> {
     const method = 'POST';
     const { url, signal, fail } = this.prepare(method, route, options);
     this.uploadAgent ??=
@@ -438,9 +659,91 @@ export class QdrantClient {
     const { statusCode, headers, text, bodyError } = answer;
     if (statusCode >= 200 && statusCode < 300) {
       if (bodyError !== undefined) throw fail(bodyError);
-      return this.parseAnswer<boolean>(method, route, statusCode, text);
+      // A collection upload answers true, a shard upload null.
+      return this.parseAnswer<boolean | null>(method, route, statusCode, text);
     }
     throw await this.httpError(method, route, statusCode, text, headers['retry-after']);
+  }
+
+  // --- Points (read-only) --------------------------------------------------------------------------
+
+  /**
+   * One page of `POST /collections/{c}/points/scroll`, in id order; `next_page_offset` is null after the
+   * last page. Read-only, so retried like a GET.
+   */
+  async scrollPoints(collection: string, options: PointReadOptions & PageOptions): Promise<ScrollPage> {
+    const route = path`/collections/${collection}/points/scroll`;
+    const body = (withVector: boolean, withPayload: boolean) =>
+      pointsJson({
+        limit: options.limit,
+        offset: options.offset ?? undefined,
+        with_vector: withVector,
+        with_payload: withPayload,
+      });
+    const page = await this.postPoints<ScrollPage>(
+      route,
+      body(options.withVector ?? false, options.withPayload ?? false),
+      options.signal,
+    );
+    const rounded = [...page.points.map((p) => p.id), page.next_page_offset];
+    if (rounded.every(isExactId)) return page;
+    const exact = await this.exactIds(route, body(false, false), page.points.length, options.signal);
+    return {
+      points: withExactIds(page.points, exact.ids, route),
+      next_page_offset: exact.next === undefined ? page.next_page_offset : exact.next,
+    };
+  }
+
+  /** `POST /collections/{c}/points`: the points with these ids (in no promised order); absent ids are left out. */
+  async retrievePoints(
+    collection: string,
+    ids: PointId[],
+    options: PointReadOptions = {},
+  ): Promise<PointRecord[]> {
+    const route = path`/collections/${collection}/points`;
+    const body = (withVector: boolean, withPayload: boolean) =>
+      pointsJson({ ids, with_vector: withVector, with_payload: withPayload });
+    const points = await this.postPoints<PointRecord[]>(
+      route,
+      body(options.withVector ?? false, options.withPayload ?? false),
+      options.signal,
+    );
+    if (points.every((p) => isExactId(p.id))) return points;
+    const exact = await this.exactIds(route, body(false, false), points.length, options.signal);
+    return withExactIds(points, exact.ids, route);
+  }
+
+  private postPoints<T>(route: string, json: string, signal?: AbortSignal): Promise<T> {
+    return this.retried(() => this.send<T>('POST', route, { json, signal }));
+  }
+
+  /**
+   * Integer ids above 2^53 lose digits in JSON.parse. The same request without vectors and payload is
+   * answered as `{"id":…}` records only, so the ids can be read exactly from its text.
+   */
+  private async exactIds(
+    route: string,
+    json: string,
+    expected: number,
+    signal?: AbortSignal,
+  ): Promise<{ ids: PointId[]; next?: PointId | null }> {
+    const text = await this.retried(async () => {
+      const { response, fail } = await this.open('POST', route, { json, signal });
+      try {
+        return await response.body.text();
+      } catch (error) {
+        throw fail(error);
+      }
+    });
+    const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]!));
+    if (ids.length !== expected) {
+      throw new QdrantError(
+        `The ids of ${route} changed between two reads (${expected} then ${ids.length} points): is the collection being written to?`,
+        { method: 'POST', path: route },
+      );
+    }
+    const next = /"next_page_offset":(\d+|"[^"]*"|null)/.exec(text)?.[1];
+    return { ids, next: next === undefined ? undefined : next === 'null' ? null : exactId(next) };
   }
 
   // --- Plumbing ------------------------------------------------------------------------------------
@@ -450,8 +753,13 @@ export class QdrantClient {
   }
 
   private retried<T>(operation: () => Promise<T>): Promise<T> {
+    // A retry is announced once per reason with its attempt count, not at every attempt.
+    const announce = retryAnnouncer(this.url, this.retry.attempts);
     return withRetry(operation, this.retry, {
-      onRetry: retryAnnouncer(this.url, this.retry.attempts, (message) => this.options.onRetry?.(message)),
+      onRetry: (error, attempt, delayMs) => {
+        const note = announce(error, attempt, delayMs);
+        if (note) this.options.onRetry?.(error, note);
+      },
     });
   }
 
@@ -500,7 +808,8 @@ export class QdrantClient {
     options: CallOptions,
   ): Promise<{ response: Dispatcher.ResponseData; fail: (error: unknown) => QdrantError | ActionError }> {
     const { url, signal, fail } = this.prepare(method, route, options);
-    const isJson = options.body !== undefined;
+    const json = options.json ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+    const isJson = json !== undefined;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -508,7 +817,7 @@ export class QdrantClient {
         dispatcher: this.agent,
         signal,
         headers: { ...this.headers, ...(isJson ? { 'content-type': 'application/json' } : {}) },
-        body: isJson ? JSON.stringify(options.body) : undefined,
+        body: json,
       });
     } catch (error) {
       throw fail(error);
@@ -570,7 +879,7 @@ export class QdrantClient {
     if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
       qdrantMessage = trimmed;
     }
-    let hint: Message = hintFor(status, this.url, method);
+    let hint: Message = hintFor(status, this.url, method, route);
     const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
     if (
       status === 404 &&
@@ -620,6 +929,13 @@ export class QdrantClient {
       return new QdrantError(
         say`Cannot reach Qdrant at ${this.url}: the host name ${new URL(this.url).hostname} does not resolve (${code}) for ${method} ${route}. Check the host name in ${setting('url')}${code === 'EAI_AGAIN' ? ' and the DNS server of this machine' : ''}.`,
         { method, path: route, code },
+        { cause: error },
+      );
+    }
+    if (code && CERTIFICATE_CODES.has(code)) {
+      return new QdrantError(
+        `The TLS certificate of ${this.url} is not trusted (${code}) for ${method} ${route}. For a self-signed certificate or a private CA, give its CA certificate to Node with the environment variable NODE_EXTRA_CA_CERTS=/path/to/ca.pem (in a workflow, the step's env:); otherwise fix the server's certificate. Verification is never switched off.`,
+        { method, path: route, code: 'TLS_CERTIFICATE' },
         { cause: error },
       );
     }
@@ -688,6 +1004,52 @@ export class QdrantClient {
       { method, path: route, code: 'NOT_QDRANT' },
     );
   }
+}
+
+export interface PointReadOptions {
+  withVector?: boolean;
+  withPayload?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PageOptions {
+  limit: number;
+  /** The first id of the page (a previous page's `next_page_offset`); the first page when absent. */
+  offset?: PointId | null;
+}
+
+/** JSON for a points request; bigint ids are written as plain integers. */
+function pointsJson(body: Record<string, unknown>): string {
+  return JSON.stringify(body, (_key, value: unknown) =>
+    typeof value === 'bigint' ? `\u0000bigint:${value}\u0000` : value,
+  ).replace(/"\\u0000bigint:(\d+)\\u0000"/g, '$1');
+}
+
+/** False for an id that JSON.parse may have rounded. */
+function isExactId(id: PointId | null): boolean {
+  return typeof id !== 'number' || Number.isSafeInteger(id);
+}
+
+/** An id from its JSON text: a UUID string, or an integer (a bigint when above 2^53). */
+function exactId(text: string): PointId {
+  if (text.startsWith('"')) return JSON.parse(text) as string;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+function withExactIds(points: PointRecord[], ids: PointId[], route: string): PointRecord[] {
+  return points.map((point, i) => {
+    const id = ids[i]!;
+    // The exact id must round to the id the full answer carried: otherwise the two reads saw other points.
+    const same = typeof id === 'bigint' ? Number(id) === point.id : id === point.id;
+    if (!same) {
+      throw new QdrantError(
+        `The ids of ${route} changed between two reads: is the collection being written to?`,
+        { method: 'POST', path: route },
+      );
+    }
+    return { ...point, id };
+  });
 }
 
 /** Seconds for a message: one decimal below 10 s, whole seconds above. */

@@ -75,7 +75,7 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** The hint appended to a failed request, by status. */
-export function hintFor(status: number, url: string, method: string): Message {
+export function hintFor(status: number, url: string, method: string, route = ''): Message {
   if (status === 401)
     return say`Check ${setting('api-key')}: the server requires one, or the one given is wrong.`;
   if (status === 403) {
@@ -83,10 +83,15 @@ export function hintFor(status: number, url: string, method: string): Message {
       ? [
           'The key lacks read access to this resource; use a key with access to the collections being backed up.',
         ]
-      : say`The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in ${setting('api-key')}.`;
+      : /\/snapshots\/(upload|recover)$/.test(route)
+        ? say`Restoring needs manage access to the whole server: a read-only key, a collection-scoped key or a JWT whose access lists collections can back up but not restore. Use a key with global manage access in ${setting('api-key')}.`
+        : say`The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in ${setting('api-key')}.`;
   }
   if (status === 413)
-    return ['The server refused the request size; raise service.max_request_size_mb on the server.'];
+    // Qdrant's max_request_size_mb does not apply to snapshot uploads: what refused is in front of it.
+    return [
+      'Something between here and Qdrant refused the request size (a reverse proxy or ingress: nginx client_max_body_size, an ingress proxy-body-size annotation, a cloud load balancer limit); Qdrant does not limit snapshot uploads. Raise that limit, or reach Qdrant without the proxy.',
+    ];
   if (status === 429)
     return say`The server is rate limiting; lower ${setting('concurrency')} or retry later.`;
   if (status >= 500) return [`Qdrant at ${url} failed internally; its log says why.`];

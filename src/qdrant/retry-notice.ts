@@ -16,17 +16,15 @@ export function retryReason(error: QdrantError, url: string): string {
 }
 
 /**
- * Announces the retries of one operation: once per reason with the attempt count ("...; retrying in
- * 1.2 s (attempt 2 of 5)."), not the same message at every attempt. Returns the onRetry hook of withRetry.
+ * Announces the retries of one operation once per reason: returns the note for the first retry of each
+ * reason ("retrying in 1.2 s (attempt 2 of 5)."), undefined for the next ones of the same reason.
  */
-export function retryAnnouncer(url: string, attempts: number, announce: (message: string) => void) {
+export function retryAnnouncer(url: string, attempts: number) {
   let last: string | undefined;
-  return (error: QdrantError, attempt: number, delayMs: number): void => {
+  return (error: QdrantError, attempt: number, delayMs: number): string | undefined => {
     const reason = retryReason(error, url);
-    if (reason === last) return;
+    if (reason === last) return undefined;
     last = reason;
-    announce(
-      `${reason}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${attempts}).`,
-    );
+    return `retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${attempts}).`;
   };
 }

@@ -213,7 +213,7 @@ describe.skipIf(SHARED_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
       expect(error.status).toBe(403);
       expect(error.message).toContain('POST /collections/restored/snapshots/upload');
       expect(error.message).toMatch(/Forbidden/);
-      expect(error.message).toMatch(/restoring needs manage access/);
+      expect(error.message).toMatch(/Restoring needs manage access to the whole server/);
       expectNoKey(error, retries);
       expect(existsSync(snapshotFile)).toBe(true);
     },

@@ -45,7 +45,7 @@ function backup(inputs: Record<string, string> = {}, run = ++runId) {
   );
 }
 
-describe('mode: backup (dist/main as the runner runs it)', () => {
+describe('mode: backup (main, bundled from src/, as the runner runs it)', () => {
   useSeededWorld();
 
   it('snapshots every collection, writes the manifest, uploads it byte-identical and cleans the server', async () => {

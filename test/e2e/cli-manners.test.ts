@@ -5,13 +5,14 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundled } from '../helpers/bundles.js';
 import { ROOT } from '../helpers/run-action.js';
 import { seedCollections, startTarget } from '../helpers/target.js';
 
-/** Runs the bundled CLI with a clean environment. */
-async function cli(args: string[], env: Record<string, string> = {}) {
+/** Runs the CLI (bundled from src/; `entry` another bundle) with a clean environment. */
+async function cli(args: string[], env: Record<string, string> = {}, entry = bundled('cli')) {
   const home = await mkdtemp(path.join(os.tmpdir(), 'cli-manners-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), ...args], {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
   });
   let stdout = '';
@@ -44,7 +45,7 @@ describe('the CLI is polite', () => {
     expect(far.stderr).toContain('Unknown flag --frobnicate. Run qdrant-snapshot --help');
   });
 
-  it('--version prints the version of package.json', async () => {
+  it('--version prints the version of package.json (from src/ and from the committed dist/cli)', async () => {
     const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
       version: string;
     };
@@ -53,6 +54,8 @@ describe('the CLI is polite', () => {
       expect(run.code).toBe(0);
       expect(run.stdout.trim()).toBe(version);
     }
+    const committed = await cli(['--version'], {}, path.join(ROOT, 'dist/cli/index.js'));
+    expect(committed.stdout.trim()).toBe(version);
   });
 
   it('list on a fresh machine (no backup folder yet) is not an error', async () => {

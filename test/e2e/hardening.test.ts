@@ -22,6 +22,9 @@ import {
 
 const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const KEY = 'enc-Passphrase-7f3a9c1e5b2d4f60';
+// Each encrypted file costs a passphrase (scrypt) derivation in pure JS, seconds each on a busy 2-core
+// machine: these tests take 30 s alone and twice that when other suites run beside them.
+const SCRYPT_TIMEOUT = 180_000;
 
 let target: Target;
 let artifacts: ArtifactService;
@@ -59,143 +62,157 @@ async function folder() {
 
 describe('encryption at rest (age, passphrase)', () => {
   useSeededWorld();
-  it('encrypts every snapshot file, records both checksums, and restores with the key', async () => {
-    const before = await allPoints(target, seeded.names.hybrid);
-    const dir = await folder();
-    const backup = await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY });
-    expect(backup.errors).toEqual([]);
-    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.encryption).toBe('age-scrypt-wrapped');
-    // The passphrase opens key.age, which holds the identity that opens every file (age -d key.age).
-    const keyDecrypter = new Decrypter();
-    keyDecrypter.addPassphrase(KEY);
-    const keyText = await keyDecrypter.decrypt(await readFile(path.join(dir, 'key.age')), 'text');
-    for (const c of manifest.collections) {
-      expect(c.files[0].file).toMatch(/\.snapshot\.age$/);
-      const stored = await readFile(path.join(dir, c.files[0].file));
-      expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
-      expect(sha256(stored)).toBe(c.files[0].sha256);
-      // Any age implementation decrypts it back to the snapshot Qdrant made.
-      const decrypter = new Decrypter();
-      decrypter.addIdentity(/^AGE-SECRET-KEY-1\S+$/m.exec(keyText)![0]);
-      const plain = await decrypter.decrypt(stored);
-      expect(plain.length).toBe(c.files[0].snapshot_size);
-      expect(sha256(plain)).toBe(c.files[0].snapshot_sha256);
-      expect(c.files[0].sha256).not.toBe(c.files[0].snapshot_sha256);
-    }
-    await dropSeeded();
-    const restore = await act({ mode: 'restore', artifact: 'false', path: dir, 'encryption-key': KEY });
-    expect(restore.errors).toEqual([]);
-    expect(restore.outputs.verified).toBe('true');
-    expect(await allPoints(target, seeded.names.hybrid)).toEqual(before);
-  });
+  it(
+    'encrypts every snapshot file, records both checksums, and restores with the key',
+    async () => {
+      const before = await allPoints(target, seeded.names.hybrid);
+      const dir = await folder();
+      const backup = await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY });
+      expect(backup.errors).toEqual([]);
+      const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+      expect(manifest.encryption).toBe('age-scrypt-wrapped');
+      // The passphrase opens key.age, which holds the identity that opens every file (age -d key.age).
+      const keyDecrypter = new Decrypter();
+      keyDecrypter.addPassphrase(KEY);
+      const keyText = await keyDecrypter.decrypt(await readFile(path.join(dir, 'key.age')), 'text');
+      for (const c of manifest.collections) {
+        expect(c.files[0].file).toMatch(/\.snapshot\.age$/);
+        const stored = await readFile(path.join(dir, c.files[0].file));
+        expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+        expect(sha256(stored)).toBe(c.files[0].sha256);
+        // Any age implementation decrypts it back to the snapshot Qdrant made.
+        const decrypter = new Decrypter();
+        decrypter.addIdentity(/^AGE-SECRET-KEY-1\S+$/m.exec(keyText)![0]);
+        const plain = await decrypter.decrypt(stored);
+        expect(plain.length).toBe(c.files[0].snapshot_size);
+        expect(sha256(plain)).toBe(c.files[0].snapshot_sha256);
+        expect(c.files[0].sha256).not.toBe(c.files[0].snapshot_sha256);
+      }
+      await dropSeeded();
+      const restore = await act({ mode: 'restore', artifact: 'false', path: dir, 'encryption-key': KEY });
+      expect(restore.errors).toEqual([]);
+      expect(restore.outputs.verified).toBe('true');
+      expect(await allPoints(target, seeded.names.hybrid)).toEqual(before);
+    },
+    SCRYPT_TIMEOUT,
+  );
 
-  it('fails before touching the server with a wrong or a missing key, saying which', async () => {
-    const dir = await folder();
-    expect((await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY })).code).toBe(0);
-    const watch = await watchChanges(target);
-    const start = target.emulator?.requests.length ?? 0;
-    const wrong = await act({
-      mode: 'restore',
-      artifact: 'false',
-      path: dir,
-      'encryption-key': 'not-the-right-passphrase',
-    });
-    expect(wrong.code).toBe(1);
-    expect(wrong.errors[0]).toContain("the 'encryption-key' is not the one this backup was encrypted with");
-    const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
-    expect(missing.code).toBe(1);
-    expect(missing.errors[0]).toContain(
-      "This backup is encrypted with a passphrase (age); give it in 'encryption-key'",
-    );
-    // Not even a read reached the emulator; a real server holds what it held.
-    if (target.emulator) expect(target.emulator.requests.length).toBe(start);
-    expect(await watch.changes()).toEqual([]);
-  });
+  it(
+    'fails before touching the server with a wrong or a missing key, saying which',
+    async () => {
+      const dir = await folder();
+      expect((await act({ mode: 'backup', artifact: 'false', path: dir, 'encryption-key': KEY })).code).toBe(
+        0,
+      );
+      const watch = await watchChanges(target);
+      const start = target.emulator?.requests.length ?? 0;
+      const wrong = await act({
+        mode: 'restore',
+        artifact: 'false',
+        path: dir,
+        'encryption-key': 'not-the-right-passphrase',
+      });
+      expect(wrong.code).toBe(1);
+      expect(wrong.errors[0]).toContain("the 'encryption-key' is not the one this backup was encrypted with");
+      const missing = await act({ mode: 'restore', artifact: 'false', path: dir });
+      expect(missing.code).toBe(1);
+      expect(missing.errors[0]).toContain(
+        "This backup is encrypted with a passphrase (age); give it in 'encryption-key'",
+      );
+      // Not even a read reached the emulator; a real server holds what it held.
+      if (target.emulator) expect(target.emulator.requests.length).toBe(start);
+      expect(await watch.changes()).toEqual([]);
+    },
+    SCRYPT_TIMEOUT,
+  );
 });
 
 // Starts a server with an api-key of its own: an emulator or a real node, not a shared server.
 describe.skipIf(SHARED_QDRANT)('secrets never leave the process', () => {
   useSeededWorld();
-  it('api-key, github-token and encryption-key appear in no byte the action wrote', async () => {
-    const apiKey = 'qdrant-API-key-5e1d8b7aa0c3';
-    const token = 'ghs_Token4c9e2f71b3a8d6';
-    const keyed = await startTarget({ apiKey });
-    try {
-      const names = await seedCollections(keyed);
-      const env = (run: number) => artifacts.env({ runId: run });
-      const backup = await runAction(
-        {
-          mode: 'backup',
-          url: keyed.url,
-          'api-key': apiKey,
-          'encryption-key': KEY,
-          'github-token': token,
-          'artifact-name': 'secret-scan',
-        },
-        { env: env(9901) },
-      );
-      expect(backup.errors).toEqual([]);
-      await keyed.call('DELETE', `/collections/${names.names.dense}`);
-      const restore = await runAction(
-        {
-          mode: 'restore',
-          url: keyed.url,
-          'api-key': apiKey,
-          'encryption-key': KEY,
-          'github-token': token,
-          'run-id': '9901',
-          'artifact-name': 'secret-scan',
-          collections: names.names.dense,
-        },
-        { env: env(9902) },
-      );
-      expect(restore.errors).toEqual([]);
-      // A wrong key makes the server say 401: the error must not echo the key either.
-      const denied = await runAction(
-        { mode: 'backup', url: keyed.url, 'api-key': `${apiKey}-wrong` },
-        { env: env(9903) },
-      );
-      expect(denied.code).toBe(1);
-      expect(denied.errors[0]).toContain("Check 'api-key'");
+  it(
+    'api-key, github-token and encryption-key appear in no byte the action wrote',
+    async () => {
+      const apiKey = 'qdrant-API-key-5e1d8b7aa0c3';
+      const token = 'ghs_Token4c9e2f71b3a8d6';
+      const keyed = await startTarget({ apiKey });
+      try {
+        const names = await seedCollections(keyed);
+        const env = (run: number) => artifacts.env({ runId: run });
+        const backup = await runAction(
+          {
+            mode: 'backup',
+            url: keyed.url,
+            'api-key': apiKey,
+            'encryption-key': KEY,
+            'github-token': token,
+            'artifact-name': 'secret-scan',
+          },
+          { env: env(9901) },
+        );
+        expect(backup.errors).toEqual([]);
+        await keyed.call('DELETE', `/collections/${names.names.dense}`);
+        const restore = await runAction(
+          {
+            mode: 'restore',
+            url: keyed.url,
+            'api-key': apiKey,
+            'encryption-key': KEY,
+            'github-token': token,
+            'run-id': '9901',
+            'artifact-name': 'secret-scan',
+            collections: names.names.dense,
+          },
+          { env: env(9902) },
+        );
+        expect(restore.errors).toEqual([]);
+        // A wrong key makes the server say 401: the error must not echo the key either.
+        const denied = await runAction(
+          { mode: 'backup', url: keyed.url, 'api-key': `${apiKey}-wrong` },
+          { env: env(9903) },
+        );
+        expect(denied.code).toBe(1);
+        expect(denied.errors[0]).toContain("Check 'api-key'");
 
-      const written: { where: string; bytes: Buffer }[] = [];
-      for (const [label, run] of [
-        ['backup', backup],
-        ['restore', restore],
-        ['denied', denied],
-      ] as [string, ActionRun][]) {
-        // ::add-mask:: is how the runner learns what to mask; the runner never prints it.
-        const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
-        expect(masks.length).toBeGreaterThan(0);
-        const stdout = run.stdout
-          .split('\n')
-          .filter((line) => !line.startsWith('::add-mask::'))
-          .join('\n');
-        written.push({ where: `${label} stdout`, bytes: Buffer.from(stdout) });
-        written.push({ where: `${label} stderr`, bytes: Buffer.from(run.stderr) });
-        for (const [file, text] of Object.entries(run.files))
-          written.push({ where: `${label} ${file}`, bytes: Buffer.from(text) });
-      }
-      for (const dir of [backup.outputs.path!, restore.outputs.path!]) {
-        for (const file of await readdir(dir, { recursive: true })) {
-          const full = path.join(dir, file);
-          written.push({ where: full, bytes: await readFile(full).catch(() => Buffer.alloc(0)) });
+        const written: { where: string; bytes: Buffer }[] = [];
+        for (const [label, run] of [
+          ['backup', backup],
+          ['restore', restore],
+          ['denied', denied],
+        ] as [string, ActionRun][]) {
+          // ::add-mask:: is how the runner learns what to mask; the runner never prints it.
+          const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
+          expect(masks.length).toBeGreaterThan(0);
+          const stdout = run.stdout
+            .split('\n')
+            .filter((line) => !line.startsWith('::add-mask::'))
+            .join('\n');
+          written.push({ where: `${label} stdout`, bytes: Buffer.from(stdout) });
+          written.push({ where: `${label} stderr`, bytes: Buffer.from(run.stderr) });
+          for (const [file, text] of Object.entries(run.files))
+            written.push({ where: `${label} ${file}`, bytes: Buffer.from(text) });
         }
+        for (const dir of [backup.outputs.path!, restore.outputs.path!]) {
+          for (const file of await readdir(dir, { recursive: true })) {
+            const full = path.join(dir, file);
+            written.push({ where: full, bytes: await readFile(full).catch(() => Buffer.alloc(0)) });
+          }
+        }
+        for (const artifact of artifacts.artifacts()) {
+          for (const [name, bytes] of await artifacts.readArtifactEntries(artifact.id))
+            written.push({ where: `artifact ${name}`, bytes });
+        }
+        expect(written.length).toBeGreaterThan(10);
+        for (const secret of [apiKey, token, KEY]) {
+          const leaks = written.filter(({ bytes }) => bytes.includes(secret)).map(({ where }) => where);
+          expect(leaks, `${secret} leaked`).toEqual([]);
+        }
+      } finally {
+        await keyed.close();
       }
-      for (const artifact of artifacts.artifacts()) {
-        for (const [name, bytes] of await artifacts.readArtifactEntries(artifact.id))
-          written.push({ where: `artifact ${name}`, bytes });
-      }
-      expect(written.length).toBeGreaterThan(10);
-      for (const secret of [apiKey, token, KEY]) {
-        const leaks = written.filter(({ bytes }) => bytes.includes(secret)).map(({ where }) => where);
-        expect(leaks, `${secret} leaked`).toEqual([]);
-      }
-    } finally {
-      await keyed.close();
-    }
-  }, 90_000);
+    },
+    SCRYPT_TIMEOUT,
+  );
 });
 
 // Faults are injected: these run on the emulator in every mode.

@@ -79,7 +79,7 @@ async function expectRestoredExactly(names: Record<string, string> = {}) {
   }
 }
 
-describe('mode: restore (dist/main as the runner runs it)', () => {
+describe('mode: restore (main, bundled from src/, as the runner runs it)', () => {
   useServers();
 
   it('restores the artifact of this run, recreates the alias, verifies, and reports', async () => {
@@ -220,6 +220,70 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
       expect(result.outputs.verified).toBe('true');
       await expectRestoredExactly();
     });
+    // Qdrant recovers a snapshot into an existing collection in place: the points are replaced, the
+    // collection keeps its own settings and payload indexes, and other vectors are refused.
+    it('overwrite replaces the points; the collection keeps its own settings, and the log says so', async () => {
+      await dest.call('PATCH', `/collections/${seeded.names.dense}`, { hnsw_config: { m: 32 } });
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
+      expect(result.errors).toEqual([]);
+      expect(result.outputs.verified).toBe('true');
+      await expectRestoredExactly();
+      const info = await dest.call<{ config: { hnsw_config: { m: number } } }>(
+        'GET',
+        `/collections/${seeded.names.dense}`,
+      );
+      expect(info.config.hnsw_config.m).toBe(32);
+      console.log(
+        result.stdout
+          .split('\n')
+          .filter((l) => !l.startsWith('::debug'))
+          .join('\n'),
+      );
+    });
+
+    it('overwrite of a collection with other vectors: refused, that collection untouched, the rest restored', async () => {
+      await dest.call('PUT', `/collections/${seeded.names.hybrid}`, {
+        vectors: { size: 5, distance: 'Dot' },
+      });
+      await dest.call('PUT', `/collections/${seeded.names.hybrid}/points?wait=true`, {
+        points: [{ id: 7, vector: [1, 2, 3, 4, 5] }],
+      });
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(
+        `${seeded.names.hybrid}: Qdrant answered 400 to POST /collections/${seeded.names.hybrid}/snapshots/upload: Wrong input: Snapshot is not compatible with existing collection: Collection vectors: `,
+      );
+      expect(
+        await dest.call('POST', `/collections/${seeded.names.hybrid}/points/count`, { exact: true }),
+      ).toEqual({
+        count: 1,
+      });
+      expect(await allPoints(dest, seeded.names.aliased)).toEqual(before.get(seeded.names.aliased));
+    });
+  });
+
+  it("an alias of the backup taken on the server: refused, advising 'aliases: false' (rename cannot help)", async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    // The backup's alias name now points at another collection of the user's.
+    const other = `${dest === source ? source.prefix : ''}other`;
+    await dest.call('PUT', `/collections/${other}`, { vectors: { size: 4, distance: 'Dot' } });
+    await dest.call('POST', '/collections/aliases', {
+      actions: [{ create_alias: { collection_name: other, alias_name: seeded.alias } }],
+    });
+    try {
+      const result = await restore({ artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(`alias ${seeded.alias} (points at ${other})`);
+      expect(result.errors[0]).toContain("or leave the backup's aliases out with aliases: false");
+      const retried = await restore({ artifact: 'false', path: folder, aliases: 'false' });
+      expect(retried.errors).toEqual([]);
+    } finally {
+      await dest.call('POST', '/collections/aliases', {
+        actions: [{ delete_alias: { alias_name: seeded.alias } }],
+      });
+      await dest.call('DELETE', `/collections/${other}`);
+    }
   });
 
   describe('a backed-up name that is an alias on the server', () => {

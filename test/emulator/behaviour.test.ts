@@ -469,6 +469,35 @@ describe('collections, aliases, names', () => {
   });
 });
 
+describe('cluster', () => {
+  it('cluster: true is a one-node cluster: enabled, one peer, itself the raft leader', async () => {
+    const node = await startEmulator({ dataDir: path.join(dir, 'cluster'), peerId: 11, cluster: true });
+    try {
+      await node.createCollection('c', { vectors: { size: 2, distance: 'Dot' }, shard_number: 2 });
+      await node.upsertPoints(
+        'c',
+        [1, 2, 3, 4, 5].map((id) => ({ id, vector: [id, 1] })),
+      );
+      const info = (await call(node.url, 'GET', '/cluster')).json.result;
+      expect(info).toMatchObject({
+        status: 'enabled',
+        peer_id: 11,
+        raft_info: { leader: 11, role: 'Leader' },
+      });
+      expect(Object.keys(info.peers)).toEqual(['11']);
+      const shards = (await call(node.url, 'GET', '/collections/c/cluster')).json.result;
+      expect(shards.peer_id).toBe(11);
+      expect(shards.local_shards.map((s: { shard_id: number }) => s.shard_id)).toEqual([0, 1]);
+      expect(
+        shards.local_shards.reduce((n: number, s: { points_count: number }) => n + s.points_count, 0),
+      ).toBe(5);
+    } finally {
+      await node.close();
+    }
+    expect((await call(emu.url, 'GET', '/cluster')).json.result).toEqual({ status: 'disabled' });
+  });
+});
+
 describe('cli', () => {
   it('prints its URL first and stops on SIGTERM', async () => {
     const child = spawn(

@@ -14,6 +14,7 @@ export const ROUTES = [
   'collection.exists',
   'collection.create',
   'collection.delete',
+  'collection.update',
   'aliases.list',
   'aliases.update',
   'points.upsert',

@@ -35,6 +35,7 @@ export type FaultRoute =
   | 'collection.exists'
   | 'collection.create'
   | 'collection.delete'
+  | 'collection.update'
   | 'aliases.list'
   | 'aliases.update'
   | 'points.upsert'

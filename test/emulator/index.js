@@ -46,6 +46,7 @@ const PAYLOAD_TYPES = ['keyword', 'integer', 'float', 'geo', 'text', 'bool', 'da
 const MUTATING = new Set([
   'collection.create',
   'collection.delete',
+  'collection.update',
   'aliases.update',
   'points.upsert',
   'index.create',
@@ -388,6 +389,7 @@ class Emulator {
       if (method === 'GET') return r('collection.info', (x) => this.hInfo(x), params);
       if (method === 'PUT') return r('collection.create', (x) => this.hCreate(x), params);
       if (method === 'DELETE') return r('collection.delete', (x) => this.hDelete(x), params);
+      if (method === 'PATCH') return r('collection.update', (x) => this.hUpdate(x), params);
       return unknown;
     }
     if (n === 3) {
@@ -637,6 +639,33 @@ class Emulator {
   async hCreate(ctx) {
     const body = await this.readJson(ctx);
     this.doCreateCollection(this.colName(ctx), body);
+    await this.ok(ctx, true);
+  }
+
+  /**
+   * PATCH /collections/{c}: settings change in place (HNSW, optimizers, quantization, strict mode and the
+   * replication parameters); vectors and shard_number do not.
+   * @param {Ctx} ctx
+   */
+  async hUpdate(ctx) {
+    const col = this.resolve(this.colName(ctx));
+    const body = (await this.readJson(ctx)) ?? {};
+    const c = col.config;
+    if (body.hnsw_config) c.hnsw_config = { ...c.hnsw_config, ...body.hnsw_config };
+    if (body.optimizers_config) c.optimizer_config = { ...c.optimizer_config, ...body.optimizers_config };
+    if (body.quantization_config !== undefined)
+      c.quantization_config = body.quantization_config === 'Disabled' ? null : body.quantization_config;
+    if (body.strict_mode_config)
+      c.strict_mode_config = { ...c.strict_mode_config, ...body.strict_mode_config };
+    if (body.params) {
+      for (const k of [
+        'replication_factor',
+        'write_consistency_factor',
+        'on_disk_payload',
+        'read_fan_out_factor',
+      ])
+        if (body.params[k] !== undefined) c.params[k] = body.params[k];
+    }
     await this.ok(ctx, true);
   }
 
@@ -973,9 +1002,20 @@ class Emulator {
       ]));
     }
     await fsp.mkdir(path.dirname(target), { recursive: true });
-    await fsp.writeFile(`${target}.checksum`, sha256);
+    await this.writeChecksum(target, sha256);
     await fsp.rename(tmp, target);
     return sha256;
+  }
+
+  /**
+   * The `.checksum` sidecar, replaced whole: a snapshot of the same name being made again (same second)
+   * must never be listed with a half-written checksum.
+   * @param {string} snapshot @param {string} sha256
+   */
+  async writeChecksum(snapshot, sha256) {
+    const tmp = this.tmpPath(`${snapshot}.checksum`);
+    await fsp.writeFile(tmp, sha256);
+    await fsp.rename(tmp, `${snapshot}.checksum`);
   }
 
   /** @param {Ctx} ctx */
@@ -1414,7 +1454,7 @@ class Emulator {
         }
         const tmp = this.tmpPath(full);
         const { sha256 } = await writeTar(tmp, entries);
-        await fsp.writeFile(`${full}.checksum`, sha256);
+        await this.writeChecksum(full, sha256);
         await fsp.rename(tmp, full);
       } finally {
         for (const p of parts) {

@@ -31,6 +31,8 @@ export interface NodeOptions {
   readOnlyKey?: string;
   /** More QDRANT__* settings. */
   env?: Record<string, string>;
+  /** How long stop() waits after SIGTERM before SIGKILL (default 10 s). */
+  stopGraceMs?: number;
 }
 
 export interface QdrantNode {
@@ -240,7 +242,7 @@ async function startOnce(spec: StartSpec): Promise<QdrantNode & { portClash: boo
     log,
     running: () => spawned.child.exitCode === null && spawned.child.signalCode === null,
     async stop(options: { keepData?: boolean } = {}) {
-      const result = await stopChild(spawned);
+      const result = await stopChild(spawned, spec.stopGraceMs);
       if (!options.keepData && !process.env.QDRANT_KEEP_DATA) await rm(dir, { recursive: true, force: true });
       return result;
     },
@@ -284,7 +286,9 @@ async function start(spec: StartSpec): Promise<QdrantNode> {
 
 /** One plain (non-distributed) Qdrant node, ready (/readyz answers) when this resolves. */
 export function startQdrantNode(options: NodeOptions = {}): Promise<QdrantNode> {
-  noteTarget('real-node');
+  // Counted as a real Qdrant when it is one of the configured releases (not a stand-in script).
+  if (!options.binary || [QDRANT_BINARY, QDRANT_BINARY_PREVIOUS].includes(options.binary))
+    noteTarget('real-node');
   return start(options);
 }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { request } from './http-json.js';
 import { QDRANT_BINARY, startQdrantNode, type QdrantNode } from './qdrant-process.js';
+import { VERSITYGW_BINARY, qdrantS3Env, startS3Gateway } from './s3-gateway.js';
 import { noteTarget, type TargetKind } from './target-usage.js';
 
 /**
@@ -46,6 +47,11 @@ export interface TargetOptions {
   readOnlyKey?: string;
   /** Start a real node from this binary (e.g. QDRANT_BINARY_PREVIOUS), whatever the environment says. */
   binary?: string;
+  /**
+   * A server that keeps its snapshots in S3: a real node with a versitygw bucket when QDRANT_BINARY and
+   * VERSITYGW_BINARY are set, else the emulator's S3 mode.
+   */
+  s3Snapshots?: boolean;
 }
 
 export async function startTarget(options: TargetOptions = {}): Promise<Target> {
@@ -58,11 +64,27 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
     return nodeTarget(await startQdrantNode(options), options.apiKey);
   }
   const real = !options.emulator && !options.version;
-  if (SHARED_QDRANT && real) {
+  if (options.s3Snapshots && QDRANT_BINARY && VERSITYGW_BINARY && real) {
+    const gateway = await startS3Gateway();
+    const node = await startQdrantNode({ ...options, env: qdrantS3Env(gateway) }).catch(async (error) => {
+      await gateway.stop();
+      throw error;
+    });
+    const target = nodeTarget(node, options.apiKey);
+    return {
+      ...target,
+      snapshotFiles: undefined, // they are in the bucket
+      async close() {
+        await target.close();
+        await gateway.stop();
+      },
+    };
+  }
+  if (SHARED_QDRANT && real && !options.s3Snapshots) {
     kind = 'shared-server';
     url = process.env.QDRANT_URL!.replace(/\/+$/, '');
     apiKey = process.env.QDRANT_API_KEY || undefined;
-  } else if (QDRANT_BINARY && real) {
+  } else if (QDRANT_BINARY && real && !options.s3Snapshots) {
     return nodeTarget(await startQdrantNode(options), options.apiKey);
   } else {
     kind = 'emulator';
@@ -72,6 +94,7 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
       version: options.version,
       apiKey: options.apiKey,
       readOnlyKey: options.readOnlyKey,
+      snapshotStorage: options.s3Snapshots ? 's3' : 'local',
     });
     url = emulator.url;
     apiKey = options.apiKey;

@@ -114,7 +114,7 @@ describe('the npm package (npm pack)', () => {
     );
     // undici runs every request; age-encryption and @noble/* are in the lazily loaded chunk.
     for (const name of ['undici', 'age-encryption', '@noble/hashes', '@noble/ciphers']) {
-      expect(licenses, name).toMatch(new RegExp(`^${name}@\\d+\\.\\d+\\.\\d+\\n`, 'm'));
+      expect(licenses, name).toMatch(new RegExp(`^Package: ${name}@\\d+\\.\\d+\\.\\d+\\n`, 'm'));
     }
     expect(licenses).toContain('Permission is hereby granted, free of charge');
   });

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundled } from '../helpers/bundles.js';
 import { ROOT } from '../helpers/run-action.js';
 
 /**
@@ -36,7 +37,7 @@ function listed(message: string): boolean {
 
 async function cli(args: string[]) {
   const home = await mkdtemp(path.join(os.tmpdir(), 'readme-messages-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), ...args], {
+  const child = spawn(process.execPath, [bundled('cli'), ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: home },
   });
   let stdout = '';
