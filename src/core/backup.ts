@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from '../backup-format/crypto.js';
+import { ENCRYPTED_EXTENSION, encryptStream } from '../backup-format/crypto.js';
+import { prepareEncryption, type FileEncryption } from '../backup-format/encryption.js';
 import { prepareFolder, snapshotFileName } from '../backup-format/folder.js';
 import {
   MANIFEST_FORMAT,
@@ -28,6 +29,7 @@ export interface BackupOptions {
   keepServerSnapshots: boolean;
   aliases: boolean;
   encryptionKey?: string;
+  encryptionRecipients?: string[];
 }
 
 export interface CollectionBackup extends ManifestCollection {
@@ -61,9 +63,10 @@ export async function runBackup(
   }
   const selected = selectNames(available, options, `the server at ${client.url}`);
   await prepareFolder(options.path);
+  const encryption = await prepareEncryption(options.path, options);
   const aliases = options.aliases ? await client.aliases() : [];
   const taken = new Set<string>();
-  const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
+  const extension = `.snapshot${encryption ? ENCRYPTED_EXTENSION : ''}`;
   const files = new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
 
   reporter.info(
@@ -71,8 +74,16 @@ export async function runBackup(
   );
   const outcomes = await mapPool(selected, options.concurrency, async (name) => {
     try {
-      return await reporter.group(`Back up ${name}`, (scoped) =>
-        backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, scoped),
+      return await reporter.collection(name, (scoped) =>
+        backupCollection(
+          client,
+          name,
+          files.get(name)!,
+          aliasesOf(aliases, name),
+          options,
+          encryption,
+          scoped,
+        ),
       );
     } catch (error) {
       const message = describeError(error, reporter.wording);
@@ -82,13 +93,14 @@ export async function runBackup(
   });
   const collections = outcomes.filter((o): o is CollectionBackup => !('error' in o));
   const failed = outcomes.filter((o): o is { name: string; error: string } => 'error' in o);
+  await encryption?.ready;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
     created_at: new Date().toISOString(),
     qdrant_version: version,
     complete: failed.length === 0,
-    encryption: options.encryptionKey ? ENCRYPTION_SCHEME : null,
+    encryption: encryption?.scheme ?? null,
     cluster: null,
     collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
     failed,
@@ -119,6 +131,7 @@ async function backupCollection(
   file: string,
   aliases: string[],
   options: BackupOptions,
+  encryption: FileEncryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionBackup> {
   const started = Date.now();
@@ -137,7 +150,7 @@ async function backupCollection(
     const download = () =>
       client.downloadSnapshot(name, snapshot.name, destination, {
         expectedSha256: snapshot.checksum ?? undefined,
-        transform: options.encryptionKey ? encryptStream(options.encryptionKey) : undefined,
+        transform: encryption ? encryptStream(encryption.recipients) : undefined,
         onProgress: progressTicker(reporter, name, 'downloaded'),
       });
     let result;
