@@ -6,7 +6,7 @@ import { runAction } from './action/run.js';
 import { ACTION_WORDING } from './action/wording.js';
 import { ActionError, describeError } from './core/errors.js';
 
-const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key'];
+const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key', 'encryption-identity'];
 
 async function main(): Promise<void> {
   const read = readFromEnv(process.env);
@@ -14,6 +14,10 @@ async function main(): Promise<void> {
   for (const name of SECRET_INPUTS) {
     const value = read(name);
     if (value) core.setSecret(value);
+    // A key file pasted into a secret: each line masked on its own too.
+    for (const line of value.split('\n').map((l) => l.trim())) {
+      if (line && line !== value && !line.startsWith('#')) core.setSecret(line);
+    }
   }
   try {
     await runAction(parseInputs(read), actionReporter);

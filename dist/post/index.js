@@ -28791,6 +28791,10 @@ function formatProgress(collection, verb, done, total, bytesPerSecond) {
     const of = total ? ` of ${formatBytes(total)} (${Math.floor((done / total) * 100)}%)` : '';
     return `${collection}: ${formatBytes(done)}${of} ${verb}, ${formatRate(bytesPerSecond)}`;
 }
+/** A count with thousands separators: 1,234,567. */
+function formatCount(n) {
+    return n.toLocaleString('en-US');
+}
 
 // EXTERNAL MODULE: ./src/action/wording.ts
 var wording = __nccwpck_require__(658);
@@ -28804,8 +28808,10 @@ const actionReporter = {
     info: (message) => lib_core/* info */.pq(message),
     warning: (message) => lib_core/* warning */.$e(message),
     debug: (message) => lib_core/* debug */.Yz(message),
-    // Runner log groups cannot interleave: each collection's lines are kept and written as one group when
-    // it is done, while progress lines and warnings appear live.
+    // Several collections run at once and runner log groups cannot interleave: a group written when its
+    // collection is done hides a long snapshot's progress until the end, and holds one line. So every event
+    // is one line, live, prefixed with its collection (as progress lines are): the log reads in order,
+    // `grep products` finds a collection's story, and the closing table gives the overview.
     group: async (title, fn) => {
         const lines = [];
         try {
@@ -28818,6 +28824,11 @@ const actionReporter = {
             lib_core/* endGroup */.N4();
         }
     },
+    collection: (subject, fn) => fn({
+        ...actionReporter,
+        info: (message) => lib_core/* info */.pq(`${subject}: ${message}`),
+        warning: (message) => lib_core/* warning */.$e(`${subject}: ${message}`),
+    }),
     progress: (...args) => lib_core/* info */.pq(formatProgress(...args)),
 };
 
@@ -28852,6 +28863,7 @@ const ADVICE = {
     'start-qdrant': ", or use 'start: docker' / 'start: binary'",
     'compatible-qdrant': " (for example 'qdrant-version' with 'start')",
     'secret-example': ' (for example ${{ secrets.QDRANT_BACKUP_KEY }})',
+    'identity-example': ' (for example ${{ secrets.QDRANT_BACKUP_IDENTITY }})',
 };
 /** The action names settings by their inputs in action.yml. */
 const ACTION_WORDING = {

@@ -17,15 +17,18 @@ import {
 
 export const MODES = ['backup', 'restore'] as const;
 export const START = ['none', 'docker', 'binary'] as const;
-/** The Qdrant release `start` runs when `qdrant-version` is not given. */
-export const DEFAULT_QDRANT_VERSION = 'v1.18.3';
+/**
+ * The Qdrant release `start` runs in backup mode when `qdrant-version` is not given: the newest release the
+ * tests cover. A restore runs the release the backup was made with (action/run.ts).
+ */
+export const DEFAULT_QDRANT_VERSION = 'v1.19.0';
 
 export type Mode = (typeof MODES)[number];
 export type Start = (typeof START)[number];
 
 /**
  * The defaults of the action's own inputs, as action.yml states them ('' where the default is computed:
- * path, repository, retention-days); the shared settings' defaults are core DEFAULTS.
+ * path, repository, retention-days, qdrant-version); the shared settings' defaults are core DEFAULTS.
  */
 export const ACTION_DEFAULTS = {
   path: '',
@@ -40,7 +43,7 @@ export const ACTION_DEFAULTS = {
   repository: '',
   'github-token': '',
   start: 'none',
-  'qdrant-version': DEFAULT_QDRANT_VERSION,
+  'qdrant-version': '',
   'start-timeout': '60',
   'download-base-url': '',
 } as const;
@@ -59,7 +62,8 @@ export interface Options extends Settings {
   repository?: Repository;
   githubToken?: string;
   start: Start;
-  qdrantVersion: string;
+  /** Undefined: DEFAULT_QDRANT_VERSION for a backup, the backup's own version for a restore. */
+  qdrantVersion?: string;
   startTimeoutSeconds: number;
   downloadBaseUrl?: string;
 }
@@ -107,7 +111,8 @@ function workflow(value: string): string | undefined {
   );
 }
 
-function qdrantVersion(value: string): string {
+function qdrantVersion(value: string): string | undefined {
+  if (value === '') return undefined;
   if (/^v?\d+\.\d+\.\d+$/.test(value)) return value.startsWith('v') ? value : `v${value}`;
   throw invalid(
     'qdrant-version',
@@ -127,7 +132,9 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     path: path.resolve(raw('path') || path.join(env.RUNNER_TEMP || os.tmpdir(), 'qdrant-snapshots')),
     artifact: bool(invalid, 'artifact', raw('artifact')),
     artifactName: artifactName(raw('artifact-name')),
-    retentionDays: optionalInteger('retention-days', 1, 90),
+    // Public repositories keep artifacts up to 90 days, private ones up to 400; @actions/artifact lowers
+    // a value above the repository's limit to it, with a warning.
+    retentionDays: optionalInteger('retention-days', 1, 400),
     compressionLevel: integer(invalid, 'compression-level', raw('compression-level'), 0, 9),
     runId: optionalInteger('run-id', 1, Number.MAX_SAFE_INTEGER),
     workflow: workflow(raw('workflow')),

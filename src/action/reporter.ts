@@ -9,8 +9,10 @@ export const actionReporter: Reporter = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   debug: (message) => core.debug(message),
-  // Runner log groups cannot interleave: each collection's lines are kept and written as one group when
-  // it is done, while progress lines and warnings appear live.
+  // Several collections run at once and runner log groups cannot interleave: a group written when its
+  // collection is done hides a long snapshot's progress until the end, and holds one line. So every event
+  // is one line, live, prefixed with its collection (as progress lines are): the log reads in order,
+  // `grep products` finds a collection's story, and the closing table gives the overview.
   group: async (title, fn) => {
     const lines: string[] = [];
     try {
@@ -21,5 +23,11 @@ export const actionReporter: Reporter = {
       core.endGroup();
     }
   },
+  collection: (subject, fn) =>
+    fn({
+      ...actionReporter,
+      info: (message) => core.info(`${subject}: ${message}`),
+      warning: (message) => core.warning(`${subject}: ${message}`),
+    }),
   progress: (...args) => core.info(formatProgress(...args)),
 };

@@ -4,6 +4,7 @@ const ADVICE: Record<AdviceId, string> = {
   'start-qdrant': ", or use 'start: docker' / 'start: binary'",
   'compatible-qdrant': " (for example 'qdrant-version' with 'start')",
   'secret-example': ' (for example ${{ secrets.QDRANT_BACKUP_KEY }})',
+  'identity-example': ' (for example ${{ secrets.QDRANT_BACKUP_IDENTITY }})',
 };
 
 /** The action names settings by their inputs in action.yml. */

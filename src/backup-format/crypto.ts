@@ -4,36 +4,53 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ActionError, ManifestError } from '../core/errors.js';
-import { advice, say, setting } from '../core/wording.js';
+import { say, setting } from '../core/wording.js';
 import { tap } from '../util/tap.js';
+import { scryptIdentity } from './age-scrypt.js';
 import type { ManifestFile } from './manifest.js';
 
 /**
- * Encryption at rest in the age format (https://age-encryption.org/v1), passphrase (scrypt) recipient:
- * authenticated (ChaCha20-Poly1305 in 64 KiB chunks), streamed, and readable by the `age` command line
- * tool (`age -d backup.snapshot.age`). Never a home-made format.
+ * Encryption at rest in the age format (https://age-encryption.org/v1): authenticated (ChaCha20-Poly1305
+ * in 64 KiB chunks), streamed, and readable by the `age` command line tool. Never a home-made format.
+ * The schemes a manifest records (backup-format/encryption.ts chooses and opens them):
+ * - 'age-x25519': every file encrypted to the user's age recipients (public keys): the backup job holds
+ *   no key that decrypts; `age -d -i key.txt FILE`.
+ * - 'age-scrypt-wrapped': every file encrypted to a random identity made for this backup, which is kept in
+ *   key.age encrypted with the passphrase: one scrypt derivation per backup;
+ *   `age -d -i <(age -d key.age) FILE`.
+ * - 'age-scrypt': (release 1.0.0) every file encrypted with the passphrase itself; still read.
  *
- * The age library is loaded only when a key is given: it is a third of the bundle, and most runs do not
- * encrypt.
+ * The age library is loaded only when a backup is encrypted: it is a third of the bundle, and most runs
+ * do not encrypt.
  */
-export const ENCRYPTION_SCHEME = 'age-scrypt';
+export const ENCRYPTION_SCHEMES = ['age-x25519', 'age-scrypt-wrapped', 'age-scrypt'] as const;
+export type EncryptionScheme = (typeof ENCRYPTION_SCHEMES)[number];
 export const ENCRYPTED_EXTENSION = '.age';
 
-export function encryptStream(passphrase: string) {
+/** What opens a backup's files, and the setting that supplied it (named when it does not fit). */
+export interface Keys {
+  passphrase?: string;
+  identities: string[];
+  from: 'encryption-key' | 'encryption-identity';
+}
+
+/** Encrypts a stream to age recipients (age1...). */
+export function encryptStream(recipients: string[]) {
   return async function* encrypt(source: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> {
     const { Encrypter } = await import('age-encryption');
     const encrypter = new Encrypter();
-    encrypter.setPassphrase(passphrase);
+    for (const recipient of recipients) encrypter.addRecipient(recipient);
     const sealed = await encrypter.encrypt(ReadableStream.from(source) as ReadableStream<Uint8Array>);
     yield* sealed as unknown as AsyncIterable<Uint8Array>;
   };
 }
 
-export function decryptStream(passphrase: string, file: string) {
+export function decryptStream(keys: Keys, file: string) {
   return async function* decrypt(source: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> {
     const { Decrypter } = await import('age-encryption');
     const decrypter = new Decrypter();
-    decrypter.addPassphrase(passphrase);
+    if (keys.passphrase !== undefined) decrypter.addIdentity(scryptIdentity(keys.passphrase));
+    for (const identity of keys.identities) decrypter.addIdentity(identity);
     let opened: AsyncIterable<Uint8Array>;
     try {
       opened = (await decrypter.decrypt(
@@ -42,10 +59,12 @@ export function decryptStream(passphrase: string, file: string) {
     } catch (error) {
       const reason = (error as Error).message;
       const why = /passphrase|identity|no identity matched|incorrect/i.test(reason)
-        ? say`the ${setting('encryption-key')} is not the one this backup was encrypted with`
+        ? keys.from === 'encryption-key'
+          ? say`the ${setting('encryption-key')} is not the one this backup was encrypted with`
+          : say`no identity in ${setting('encryption-identity')} matches a recipient this backup was encrypted to`
         : [reason];
       throw new ActionError(
-        say`Cannot decrypt ${file}: ${why}. Give the same ${setting('encryption-key')} the backup used.`,
+        say`Cannot decrypt ${file}: ${why}. Give the ${setting(keys.from)} the backup was made for.`,
         { cause: error },
       );
     }
@@ -61,32 +80,19 @@ export function decryptStream(passphrase: string, file: string) {
 }
 
 export interface Decryption {
-  key: string | undefined;
+  keys: Keys;
   /** Where a decrypted copy is kept while it is uploaded. */
   tempDir: string;
-}
-
-function requireKey(key: string | undefined): string {
-  if (!key) {
-    throw new ManifestError(
-      say`This backup is encrypted (age); give the key it was made with in ${setting('encryption-key')}${advice('secret-example')}.`,
-    );
-  }
-  return key;
 }
 
 /**
  * Fails unless the key opens the backup (a missing or a wrong key), reading only the start of one file:
  * called before any server is touched, while each file is decrypted only when its turn comes.
  */
-export async function checkKeyOpens(
-  folder: string,
-  file: ManifestFile,
-  key: string | undefined,
-): Promise<void> {
+export async function checkKeyOpens(folder: string, file: ManifestFile, keys: Keys): Promise<void> {
   const stream = createReadStream(path.join(folder, file.file));
   try {
-    for await (const chunk of decryptStream(requireKey(key), file.file)(stream)) {
+    for await (const chunk of decryptStream(keys, file.file)(stream)) {
       void chunk;
       break;
     }
@@ -113,7 +119,7 @@ export async function plaintextFile(
   try {
     await pipeline(
       createReadStream(stored),
-      decryptStream(requireKey(encrypted.key), file.file),
+      decryptStream(encrypted.keys, file.file),
       tap((chunk) => hash.update(chunk)),
       createWriteStream(plain),
     );

@@ -11,8 +11,10 @@ import {
   type ManifestCollection,
   type ManifestFile,
 } from './manifest.js';
+import { KEY_FILE } from './encryption.js';
 
-// A backup folder holds manifest.json and one snapshot file per collection, nothing else. Everything about
+// A backup folder holds manifest.json, one snapshot file per collection and (passphrase-encrypted) key.age,
+// nothing else. Everything about
 // such a folder lives here: its file names, making a new one, checking one, finding, listing and pruning.
 
 /**
@@ -29,7 +31,8 @@ export function snapshotFileName(collection: string, taken: Set<string>, extensi
 
 /** The files of a backup folder, manifest.json last: a store writes it last, so a stored backup is complete once it is there. */
 export function backupFiles(manifest: Manifest): string[] {
-  return [...manifest.collections.flatMap((c) => c.files.map((f) => f.file)), MANIFEST_FILE];
+  const key = manifest.encryption === 'age-scrypt-wrapped' ? [KEY_FILE] : [];
+  return [...manifest.collections.flatMap((c) => c.files.map((f) => f.file)), ...key, MANIFEST_FILE];
 }
 
 /** Makes the folder a new backup is written to. Nothing is overwritten: a folder that already holds a backup is refused. */
@@ -140,6 +143,11 @@ export async function listBackups(root: string): Promise<BackupListing[]> {
       if (entry.isDirectory()) candidates.push(path.join(root, entry.name));
     }
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ManifestError(
+        `There is no folder ${root}: give a backup folder, or a folder of backups (the newest is used).`,
+      );
+    }
     throw new ManifestError(`Cannot read ${root}: ${(error as Error).message}.`);
   }
   const listings: BackupListing[] = [];

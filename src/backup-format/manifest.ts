@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ManifestError } from '../core/errors.js';
 import { say, setting } from '../core/wording.js';
 import { collectionNameProblem } from '../qdrant/names.js';
-import { ENCRYPTION_SCHEME } from './crypto.js';
+import { ENCRYPTION_SCHEMES, type EncryptionScheme } from './crypto.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'qdrant-snapshot-manifest';
@@ -66,8 +66,8 @@ export interface Manifest {
   created_at: string;
   qdrant_version: string;
   complete: boolean;
-  /** Every file is encrypted when set. */
-  encryption: typeof ENCRYPTION_SCHEME | null;
+  /** Every file is encrypted when set; the scheme says how (crypto.ts). */
+  encryption: EncryptionScheme | null;
   /** The cluster the backup came from; null for a single node (distributed mode off). */
   cluster: { peers: number } | null;
   collections: ManifestCollection[];
@@ -350,9 +350,12 @@ export function parseManifest(text: string): Manifest {
   }
   if (typeof raw.complete !== 'boolean')
     throw new ManifestError('manifest.json complete must be true or false.');
-  if (raw.encryption !== null && raw.encryption !== ENCRYPTION_SCHEME) {
+  const encryption = raw.encryption;
+  // Version 1 knew only the per-file passphrase.
+  const schemes: readonly unknown[] = raw.version === 1 ? ['age-scrypt'] : ENCRYPTION_SCHEMES;
+  if (encryption !== null && !schemes.includes(encryption)) {
     throw new ManifestError(
-      `manifest.json encryption ${JSON.stringify(raw.encryption)} is unknown; expected null or "${ENCRYPTION_SCHEME}".`,
+      `manifest.json encryption ${JSON.stringify(encryption)} is unknown; expected null or one of ${schemes.map((s) => JSON.stringify(s)).join(', ')}. Use the qdrant-snapshot-action release that wrote the backup.`,
     );
   }
   if (!Array.isArray(raw.collections)) throw new ManifestError('manifest.json collections must be an array.');
@@ -396,7 +399,7 @@ export function parseManifest(text: string): Manifest {
     created_at: raw.created_at,
     qdrant_version: raw.qdrant_version,
     complete: raw.complete,
-    encryption: raw.encryption,
+    encryption: encryption as EncryptionScheme | null,
     cluster,
     collections,
     failed,

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listBackups, newBackupFolder, pruneBackups, resolveBackupFolder } from '../backup-format/folder.js';
@@ -16,6 +17,8 @@ import { formatBytes } from '../util/format.js';
 import { FLAGS, HELP, backupsRoot, keepFlag, settingsFromFlags, type Flags } from './options.js';
 import { reportText } from './report.js';
 import { terminalReporter } from './reporter.js';
+import { didYouMean } from './suggest.js';
+import { VERSION } from './version.js';
 import { CLI_WORDING } from './wording.js';
 
 /** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
@@ -84,9 +87,14 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
 
 async function commandList(dir: string | undefined, flags: Flags): Promise<void> {
   const root = dir ? path.resolve(dir) : backupsRoot(flags);
-  const listings = await listBackups(root);
+  // A fresh machine has no backup folder yet: that is "no backups", not an error.
+  const exists = await stat(root).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)),
+  );
+  const listings = exists ? await listBackups(root) : [];
   if (listings.length === 0) {
-    console.log(`No backups under ${root}.`);
+    console.log(`No backups under ${root}${exists ? '' : ' (the folder does not exist yet)'}.`);
     return;
   }
   for (const listing of listings) {
@@ -107,17 +115,35 @@ async function commandList(dir: string | undefined, flags: Flags): Promise<void>
   }
 }
 
+const COMMANDS = ['backup', 'restore', 'verify', 'list', 'help'];
+
+/** The parser's complaint in our words, with the flag the user probably meant. */
+function usageError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const unknown = /Unknown option '([^']+)'/.exec(describeError(error))?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const flags = Object.keys(FLAGS).map((name) => `--${name}`);
+    const typed = unknown.startsWith('--') ? unknown.split('=')[0]! : unknown;
+    return `Unknown flag ${typed}.${didYouMean(typed, flags)} Run qdrant-snapshot --help for the flags.`;
+  }
+  return `${describeError(error)}\nRun qdrant-snapshot --help for the flags.`;
+}
+
 /** Runs the CLI; returns the exit status (0 success, 1 failure, 2 wrong usage). */
 export async function cli(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
   } catch (error) {
-    console.error(`${describeError(error)}\nRun qdrant-snapshot --help for the flags.`);
+    console.error(usageError(error));
     return 2;
   }
   const flags = parsed.values as Flags;
   const [command, dir, ...rest] = parsed.positionals;
+  if (flags.version) {
+    console.log(VERSION);
+    return 0;
+  }
   if (flags.help || command === undefined || command === 'help') {
     console.log(HELP);
     return command === undefined && !flags.help ? 2 : 0;
@@ -144,7 +170,7 @@ export async function cli(argv: string[]): Promise<number> {
         return 0;
       default:
         console.error(
-          `Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`,
+          `Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).${didYouMean(command, COMMANDS)}`,
         );
         return 2;
     }

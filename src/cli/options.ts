@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -27,7 +28,10 @@ Backup:
                            (only folders holding a valid manifest are ever removed)
   --keep-server-snapshots  leave the snapshots on the server after downloading them
   --no-aliases             do not record aliases
-  --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
+  --encryption-key KEY     encrypt the backup with a passphrase (age; env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
+  --encryption-recipients LIST
+                           encrypt to age public keys (age1..., comma separated; env
+                           QDRANT_SNAPSHOT_ENCRYPTION_RECIPIENTS): only their identities restore it
 
 Restore / verify:
   --collections, --exclude select collections of the backup
@@ -36,10 +40,14 @@ Restore / verify:
   --no-verify              skip verification after restore
   --no-aliases             do not recreate aliases
   --allow-version-mismatch restore even when the server is more than one minor version away
-  --encryption-key KEY     key of an encrypted backup
+  --encryption-key KEY     passphrase of an encrypted backup
+  --encryption-identity KEY|FILE
+                           age identity (AGE-SECRET-KEY-1...) or a file holding it, for a backup encrypted
+                           to recipients (env QDRANT_SNAPSHOT_ENCRYPTION_IDENTITY)
 
 Other:
   -h, --help               this help
+  -V, --version            print the version
 
 Exit status: 0 success, 1 failure (message on stderr), 2 wrong usage.`;
 
@@ -56,11 +64,14 @@ export const FLAGS = {
   'keep-server-snapshots': { type: 'boolean' },
   'no-aliases': { type: 'boolean' },
   'encryption-key': { type: 'string' },
+  'encryption-recipients': { type: 'string' },
+  'encryption-identity': { type: 'string' },
   rename: { type: 'string' },
   'if-exists': { type: 'string' },
   'no-verify': { type: 'boolean' },
   'allow-version-mismatch': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 export type Flags = {
@@ -84,6 +95,11 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
     aliases: flags['no-aliases'] ? 'false' : undefined,
     'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
+    'encryption-recipients':
+      flags['encryption-recipients'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_RECIPIENTS,
+    'encryption-identity': identityValue(
+      flags['encryption-identity'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_IDENTITY,
+    ),
     rename: flags.rename,
     'if-exists': flags['if-exists'],
     verify: flags['no-verify'] ? 'false' : undefined,
@@ -91,6 +107,22 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     nodes: flags.nodes ?? process.env.QDRANT_NODES,
   };
   return parseSettings((id) => raw[id] ?? '', mode);
+}
+
+/**
+ * --encryption-identity takes the key itself or, as age -i does, a file holding it: a key typed on the
+ * command line stays in the shell's history.
+ */
+function identityValue(value: string | undefined): string | undefined {
+  if (value === undefined || value.includes('AGE-SECRET-KEY-')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (error) {
+    // The value is not echoed: it may be a mistyped key.
+    throw new InputError(
+      `--encryption-identity is neither an age identity (AGE-SECRET-KEY-1...) nor a file that can be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}); give the key or the path of the file age-keygen wrote.`,
+    );
+  }
 }
 
 /** --keep N: a whole number of at least 1, or undefined. */

@@ -27,6 +27,7 @@ export function terminalReporter(): Reporter {
       if (process.env.QDRANT_SNAPSHOT_DEBUG) console.error(`debug: ${message}`);
     },
     group: (_title, fn) => fn(reporter),
+    collection: (_subject, fn) => fn(reporter),
     progress: (collection, verb, done, total, rate) => {
       if (!tty) {
         console.error(formatProgress(collection, verb, done, total, rate));

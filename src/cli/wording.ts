@@ -14,6 +14,8 @@ const ADVICE: Record<AdviceId, string> = {
   'start-qdrant': '',
   'compatible-qdrant': '',
   'secret-example': ' (or QDRANT_SNAPSHOT_ENCRYPTION_KEY)',
+  'identity-example':
+    ' (the key itself or a file holding it, as age-keygen writes; or QDRANT_SNAPSHOT_ENCRYPTION_IDENTITY)',
 };
 
 const flag = (id: SettingId) => FLAG[id] ?? `--${id}`;

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from '../backup-format/crypto.js';
+import { ENCRYPTED_EXTENSION, encryptStream } from '../backup-format/crypto.js';
+import { prepareEncryption, type FileEncryption } from '../backup-format/encryption.js';
 import { prepareFolder, snapshotFileName } from '../backup-format/folder.js';
 import {
   MANIFEST_FORMAT,
@@ -31,6 +32,7 @@ export interface BackupOptions extends NodeConnection {
   keepServerSnapshots: boolean;
   aliases: boolean;
   encryptionKey?: string;
+  encryptionRecipients?: string[];
 }
 
 export interface CollectionBackup extends ManifestCollection {
@@ -67,14 +69,16 @@ export async function runBackup(
   // In a cluster a collection snapshot holds only the asking node's shards: back up shard by shard.
   // Discovered before anything is written, so a cluster that cannot be reached node by node leaves nothing.
   const cluster = await discoverNodes(client, options, reporter);
+  let encryption: FileEncryption | undefined;
   try {
     await prepareFolder(options.path);
+    encryption = await prepareEncryption(options.path, options);
   } catch (error) {
     await cluster.close();
     throw error;
   }
   const taken = new Set<string>();
-  const extension = `.snapshot${options.encryptionKey ? ENCRYPTED_EXTENSION : ''}`;
+  const extension = `.snapshot${encryption ? ENCRYPTED_EXTENSION : ''}`;
   const files = cluster.distributed
     ? new Map<string, string>()
     : new Map(selected.map((name) => [name, snapshotFileName(name, taken, extension)]));
@@ -86,7 +90,7 @@ export async function runBackup(
   try {
     outcomes = await mapPool(selected, options.concurrency, async (name) => {
       try {
-        return await reporter.group(`Back up ${name}`, (scoped) =>
+        return await reporter.collection(name, (scoped) =>
           cluster.distributed
             ? backupShardLevel(
                 client,
@@ -96,9 +100,18 @@ export async function runBackup(
                 taken,
                 extension,
                 options,
+                encryption,
                 scoped,
               )
-            : backupCollection(client, name, files.get(name)!, aliasesOf(aliases, name), options, scoped),
+            : backupCollection(
+                client,
+                name,
+                files.get(name)!,
+                aliasesOf(aliases, name),
+                options,
+                encryption,
+                scoped,
+              ),
         );
       } catch (error) {
         const message = describeError(error, reporter.wording);
@@ -111,13 +124,14 @@ export async function runBackup(
   }
   const collections = outcomes.filter((o): o is CollectionBackup => !('error' in o));
   const failed = outcomes.filter((o): o is { name: string; error: string } => 'error' in o);
+  await encryption?.ready;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
     created_at: new Date().toISOString(),
     qdrant_version: version,
     complete: failed.length === 0,
-    encryption: options.encryptionKey ? ENCRYPTION_SCHEME : null,
+    encryption: encryption?.scheme ?? null,
     cluster: cluster.distributed ? { peers: cluster.size } : null,
     collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
     failed,
@@ -150,6 +164,7 @@ async function backupShardLevel(
   taken: Set<string>,
   extension: string,
   options: BackupOptions,
+  encryption: FileEncryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionBackup> {
   const started = Date.now();
@@ -157,7 +172,7 @@ async function backupShardLevel(
     client,
     cluster,
     name,
-    { ...options, taken, extension },
+    { ...options, taken, extension, encryption },
     reporter,
   );
   return { ...entry, aliases, durationMs: Date.now() - started };
@@ -169,6 +184,7 @@ async function backupCollection(
   file: string,
   aliases: string[],
   options: BackupOptions,
+  encryption: FileEncryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionBackup> {
   const started = Date.now();
@@ -187,7 +203,7 @@ async function backupCollection(
     const download = () =>
       client.downloadSnapshot(name, snapshot.name, destination, {
         expectedSha256: snapshot.checksum ?? undefined,
-        transform: options.encryptionKey ? encryptStream(options.encryptionKey) : undefined,
+        transform: encryption ? encryptStream(encryption.recipients) : undefined,
         onProgress: progressTicker(reporter, name, 'downloaded'),
       });
     let result;

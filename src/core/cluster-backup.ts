@@ -1,4 +1,5 @@
 import { encryptStream } from '../backup-format/crypto.js';
+import type { FileEncryption } from '../backup-format/encryption.js';
 import { snapshotFileName } from '../backup-format/folder.js';
 import type { QdrantClient } from '../qdrant/client.js';
 import { backupCollectionShards, type ClusterNodes } from './cluster/index.js';
@@ -9,7 +10,8 @@ export interface ShardLevelBackupOptions {
   path: string;
   /** Shards in flight at a time, across the nodes. */
   concurrency: number;
-  encryptionKey?: string;
+  /** Set when the backup is encrypted: the recipients every file is encrypted to. */
+  encryption?: FileEncryption;
   /** File names already used in this backup (shared by all collections). */
   taken: Set<string>;
   /** `.snapshot`, or `.snapshot.age` when encrypted. */
@@ -35,7 +37,7 @@ export async function backupCollectionByShards(
     dir: options.path,
     concurrency: options.concurrency,
     fileName: (shard) => snapshotFileName(`${name}.shard-${shard.id}`, options.taken, options.extension),
-    transform: options.encryptionKey ? encryptStream(options.encryptionKey) : undefined,
+    transform: options.encryption ? encryptStream(options.encryption.recipients) : undefined,
     log: (line) => reporter.info(line),
   });
   if (result.writtenDuringBackup) {

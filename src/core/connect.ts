@@ -1,5 +1,5 @@
 import { QdrantClient } from '../qdrant/client.js';
-import { describeError } from './errors.js';
+import { retryReason } from '../qdrant/retry-notice.js';
 import type { Reporter } from './reporter.js';
 
 export interface Connection {
@@ -14,6 +14,7 @@ export function connect(connection: Connection, reporter: Reporter): QdrantClien
     url: connection.url,
     apiKey: connection.apiKey,
     timeoutMs: connection.timeoutSeconds * 1000,
-    onRetry: (error, note) => reporter.warning(`${describeError(error, reporter.wording)} ${note}`),
+    // The reason in a few words; the full error (with its advice) is said once, if the last attempt fails.
+    onRetry: (error, note) => reporter.warning(`${retryReason(error, connection.url)}; ${note}`),
   });
 }

@@ -1,5 +1,6 @@
 import type { BackupResult } from './backup.js';
 import { ActionError, VerificationError } from './errors.js';
+import { errorCell } from './report.js';
 import type { RestoreResult } from './restore.js';
 import { describeFailures } from './verify.js';
 
@@ -10,7 +11,7 @@ import { describeFailures } from './verify.js';
 export function backupFailure(result: BackupResult, stored?: string): ActionError | undefined {
   if (result.failed.length === 0) return undefined;
   return new ActionError(
-    `The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}. The other ${result.collections.length} collection(s) were saved${stored ? ` and ${stored}` : ''} with "complete": false.`,
+    `The backup is incomplete: ${result.failed.map((f) => `${f.name}: ${errorCell(f.error)}`).join('; ')}. The other ${result.collections.length} collection(s) were saved${stored ? ` and ${stored}` : ''} with "complete": false.`,
   );
 }
 
@@ -18,7 +19,9 @@ export function backupFailure(result: BackupResult, stored?: string): ActionErro
 export function restoreFailure(result: RestoreResult): ActionError | undefined {
   const failed = result.collections.filter((c) => c.outcome === 'failed');
   if (failed.length > 0) {
-    return new ActionError(`Restore failed for ${failed.map((f) => `${f.target}: ${f.error}`).join('; ')}`);
+    return new ActionError(
+      `Restore failed for ${failed.map((f) => `${f.target}: ${errorCell(f.error ?? 'failed')}`).join('; ')}.`,
+    );
   }
   const mismatches = result.collections.flatMap((c) => (c.verify && !c.verify.ok ? [c.verify] : []));
   if (mismatches.length > 0) {

@@ -10,11 +10,13 @@ export interface Reporter {
   info(message: string): void;
   warning(message: string): void;
   debug(message: string): void;
-  /**
-   * Runs `fn` with a reporter whose lines belong to one collapsible log group. Collections run in
-   * parallel, so a group is written whole when `fn` ends; progress and warnings show at once.
-   */
+  /** Runs `fn` with a reporter whose lines belong to one collapsible log group, written whole at the end. */
   group<T>(title: string, fn: (scoped: Reporter) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` with a reporter whose lines concern one collection, `subject` ("products", or
+   * "products → products_ci"): the action prefixes them with it, since collections run in parallel.
+   */
+  collection<T>(subject: string, fn: (scoped: Reporter) => Promise<T>): Promise<T>;
   /** Periodic transfer progress for one collection. */
   progress(
     collection: string,

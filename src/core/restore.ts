@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkKeyOpens, plaintextFile, type Decryption } from '../backup-format/crypto.js';
+import { openEncryption } from '../backup-format/encryption.js';
 import { validateBackupFolder } from '../backup-format/folder.js';
 import { readManifest, storedBytes, type Manifest } from '../backup-format/manifest.js';
 import type { QdrantClient } from '../qdrant/client.js';
@@ -25,6 +26,7 @@ export interface RestoreOptions extends BackupSelection, NodeConnection {
   concurrency: number;
   allowVersionMismatch: boolean;
   encryptionKey?: string;
+  encryptionIdentity?: string[];
   /** Where decrypted copies are kept while uploading; defaults to the OS temp folder. */
   tempDir?: string;
 }
@@ -61,11 +63,12 @@ export async function runRestore(
   reporter: Reporter,
 ): Promise<RestoreResult> {
   const { manifest, targets } = await checkBackup(options, reporter);
-  if (manifest.encryption && targets[0]) {
-    await checkKeyOpens(options.path, targets[0].entry.files[0]!, options.encryptionKey);
-  }
-  const tempDir = manifest.encryption ? await makeTempDir(options.tempDir) : undefined;
-  const decryption = tempDir ? { key: options.encryptionKey, tempDir } : undefined;
+  const keys = manifest.encryption
+    ? await openEncryption(options.path, manifest.encryption, options)
+    : undefined;
+  if (keys && targets[0]) await checkKeyOpens(options.path, targets[0].entry.files[0]!, keys);
+  const tempDir = keys ? await makeTempDir(options.tempDir) : undefined;
+  const decryption = keys && tempDir ? { keys, tempDir } : undefined;
   let cluster: ClusterNodes | undefined;
   try {
     const plan = await planRestore(client, manifest, targets, options, reporter);
@@ -140,8 +143,8 @@ async function restoreCollection(
   }
   const started = Date.now();
   try {
-    await reporter.group(
-      `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
+    await reporter.collection(
+      target !== entry.name ? `${entry.name} → ${target}` : entry.name,
       async (scoped) => {
         if (entry.level === 'shard') {
           const options = { path: folder, ifExists, concurrency };

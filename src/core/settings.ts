@@ -16,6 +16,10 @@ export interface Settings {
   keepServerSnapshots: boolean;
   aliases: boolean;
   encryptionKey?: string;
+  /** age public keys (age1...) a backup is encrypted to. */
+  encryptionRecipients: string[];
+  /** age identities (AGE-SECRET-KEY-1...) that open a backup encrypted to recipients. */
+  encryptionIdentity: string[];
   rename: Map<string, string>;
   ifExists: IfExists;
   verify: boolean;
@@ -37,6 +41,8 @@ export const DEFAULTS: Record<SharedSetting, string> = {
   'keep-server-snapshots': 'false',
   aliases: 'true',
   'encryption-key': '',
+  'encryption-recipients': '',
+  'encryption-identity': '',
   rename: '',
   'if-exists': 'fail',
   verify: 'true',
@@ -160,6 +166,35 @@ function renames(value: string): Map<string, string> {
   return pairs;
 }
 
+function recipients(value: string): string[] {
+  const items = splitList(value);
+  for (const item of items) {
+    if (!/^age1[0-9a-z]+$/.test(item)) {
+      throw settingInvalid(
+        'encryption-recipients',
+        `got ${quoted(item)}, which is not an age public key; it accepts keys such as age-keygen prints (age1...), separated by commas or newlines.`,
+      );
+    }
+  }
+  return items;
+}
+
+/** Identities as an age key file holds them: one per line, '#' comments; commas separate them too. */
+function identities(value: string): string[] {
+  const items = value
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => splitList(line));
+  // Never echo the value: it is a secret, however mistyped.
+  if (items.some((item) => !/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(item))) {
+    throw settingInvalid(
+      'encryption-identity',
+      'holds something that is not an age identity; it accepts the secret keys age-keygen writes (AGE-SECRET-KEY-1...), one per line.',
+    );
+  }
+  return items;
+}
+
 /**
  * Parses and validates the shared settings, empty ones taking their DEFAULTS; throws InputError naming the
  * setting, the value and what it accepts.
@@ -177,6 +212,8 @@ export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup'
     keepServerSnapshots: bool(v, 'keep-server-snapshots', raw('keep-server-snapshots')),
     aliases: bool(v, 'aliases', raw('aliases')),
     encryptionKey: raw('encryption-key') || undefined,
+    encryptionRecipients: recipients(raw('encryption-recipients')),
+    encryptionIdentity: identities(raw('encryption-identity')),
     rename: renames(raw('rename')),
     ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
     verify: bool(v, 'verify', raw('verify')),
@@ -185,6 +222,11 @@ export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup'
   };
   if (mode === 'backup' && settings.rename.size > 0) {
     throw new InputError(say`${subject('rename')} applies to a restore only; remove it from the backup.`);
+  }
+  if (mode === 'backup' && settings.encryptionKey !== undefined && settings.encryptionRecipients.length > 0) {
+    throw new InputError(
+      say`${subject('encryption-key')} and ${setting('encryption-recipients')} both encrypt the backup; give one of them (recipients: only the holder of the matching identity can restore).`,
+    );
   }
   if (settings.encryptionKey !== undefined && settings.encryptionKey.length < 16) {
     throw new InputError(

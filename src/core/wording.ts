@@ -16,6 +16,8 @@ export type SettingId =
   | 'keep-server-snapshots'
   | 'aliases'
   | 'encryption-key'
+  | 'encryption-recipients'
+  | 'encryption-identity'
   | 'rename'
   | 'if-exists'
   | 'verify'
@@ -23,7 +25,7 @@ export type SettingId =
   | 'nodes';
 
 /** Advice only some adapters can give: how to start a Qdrant, how to pass a secret. */
-export type AdviceId = 'start-qdrant' | 'compatible-qdrant' | 'secret-example';
+export type AdviceId = 'start-qdrant' | 'compatible-qdrant' | 'secret-example' | 'identity-example';
 
 export interface Wording {
   /** The setting inside a sentence: 'concurrency' | --concurrency. */

@@ -13,6 +13,7 @@ import { tap } from '../util/tap.js';
 import { QdrantError, hintFor, isConnectionError, isRetryableCode, networkCode } from './errors.js';
 import { postMultipartFile } from './multipart-upload.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import { retryAnnouncer } from './retry-notice.js';
 import type {
   AliasDescription,
   AliasOperation,
@@ -752,12 +753,13 @@ export class QdrantClient {
   }
 
   private retried<T>(operation: () => Promise<T>): Promise<T> {
+    // A retry is announced once per reason with its attempt count, not at every attempt.
+    const announce = retryAnnouncer(this.url, this.retry.attempts);
     return withRetry(operation, this.retry, {
-      onRetry: (error, attempt, delayMs) =>
-        this.options.onRetry?.(
-          error,
-          `Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
-        ),
+      onRetry: (error, attempt, delayMs) => {
+        const note = announce(error, attempt, delayMs);
+        if (note) this.options.onRetry?.(error, note);
+      },
     });
   }
 
@@ -919,6 +921,13 @@ export class QdrantClient {
     if (code === 'ECONNREFUSED') {
       return new QdrantError(
         say`Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check ${setting('url')} (REST port, usually 6333)${advice('start-qdrant')}.`,
+        { method, path: route, code },
+        { cause: error },
+      );
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new QdrantError(
+        say`Cannot reach Qdrant at ${this.url}: the host name ${new URL(this.url).hostname} does not resolve (${code}) for ${method} ${route}. Check the host name in ${setting('url')}${code === 'EAI_AGAIN' ? ' and the DNS server of this machine' : ''}.`,
         { method, path: route, code },
         { cause: error },
       );

@@ -23,6 +23,9 @@ export interface ArtifactStoreOptions {
 
 /** Backups as workflow artifacts (one artifact per backup folder). GitHub Actions only. */
 export class ArtifactStore implements BackupStore<ArtifactRef> {
+  /** The run and artifact the last fetch downloaded (for a link to them). */
+  fetched?: { runId?: number; repository?: Repository; artifactId: number };
+
   constructor(private readonly options: ArtifactStoreOptions = { compressionLevel: 0 }) {}
 
   async save(backup: LocalBackup, name: string): Promise<SavedBackup> {
@@ -45,8 +48,10 @@ export class ArtifactStore implements BackupStore<ArtifactRef> {
     }
   }
 
-  fetch(ref: ArtifactRef, into: string, reporter: Reporter): Promise<string> {
-    return downloadArtifact(ref, into, reporter);
+  async fetch(ref: ArtifactRef, into: string, reporter: Reporter): Promise<string> {
+    const { folder, ...fetched } = await downloadArtifact(ref, into, reporter);
+    this.fetched = fetched;
+    return folder;
   }
 }
 
@@ -54,7 +59,7 @@ async function downloadArtifact(
   source: ArtifactRef,
   destination: string,
   reporter: Reporter,
-): Promise<string> {
+): Promise<{ folder: string; runId?: number; repository?: Repository; artifactId: number }> {
   const client = new DefaultArtifactClient();
   const folder = await emptyFolder(destination);
   if (source.runId === undefined && source.workflow === undefined) {
@@ -73,7 +78,7 @@ async function downloadArtifact(
       throw new ActionError(
         `Artifact '${source.name}' failed its digest check on download; run the restore again.`,
       );
-    return folder;
+    return { folder, artifactId: id };
   }
   if (!source.repository) {
     throw new ActionError(
@@ -121,5 +126,5 @@ async function downloadArtifact(
   }
   reporter.info(`Downloading artifact '${source.name}' (id ${artifactId}) of run ${runId}.`);
   await client.downloadArtifact(artifactId, { path: folder, findBy });
-  return folder;
+  return { folder, runId, repository: source.repository, artifactId };
 }

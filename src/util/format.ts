@@ -33,3 +33,8 @@ export function formatProgress(
   const of = total ? ` of ${formatBytes(total)} (${Math.floor((done / total) * 100)}%)` : '';
   return `${collection}: ${formatBytes(done)}${of} ${verb}, ${formatRate(bytesPerSecond)}`;
 }
+
+/** A count with thousands separators: 1,234,567. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

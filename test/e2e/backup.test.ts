@@ -106,15 +106,28 @@ describe('mode: backup (main, bundled from src/, as the runner runs it)', () => 
       const snapshots = await target.call<unknown[]>('GET', `/collections/${name}/snapshots`);
       expect(snapshots).toEqual([]);
     }
-    // Each collection's lines form one log group, written whole even when collections run in parallel.
+    // Collections run in parallel: each event is one line, live, prefixed with its collection.
     for (const name of names) {
       expect(run.stdout).toMatch(
-        new RegExp(`::group::Back up ${name}\nSnapshot ${name}-\\d+-[\\d-]+\\.snapshot created`),
+        new RegExp(`^${name}: Snapshot ${name}-\\d+-[\\d-]+\\.snapshot created`, 'm'),
       );
     }
-    expect(run.stdout.match(/::group::/g)).toHaveLength(names.length);
-    expect(run.stdout.match(/::endgroup::/g)).toHaveLength(names.length);
+    expect(run.stdout).not.toContain('::group::');
+    // The log ends with the table and a one-line result.
+    const tail = run.stdout.slice(run.stdout.lastIndexOf('Qdrant backup\n'));
+    expect(tail).toMatch(new RegExp(`^${seeded.names.dense} +30 +`, 'm'));
+    expect(tail).toMatch(/^Backup complete: 3 collections, 47 points, .*\.$/m);
+    // The artifact's page, as upload-artifact gives it.
+    const { GITHUB_REPOSITORY: repo } = artifacts.env({ runId });
+    const url = `https://github.com/${repo}/actions/runs/${runId}/artifacts/${stored!.id}`;
+    expect(run.outputs['artifact-url']).toBe(url);
+    expect(run.summary).toContain(`[**qdrant-snapshots**](${url})`);
     expect(run.summary).toContain('## Qdrant backup');
+    expect(run.summary).toContain('**Backup complete: 3 collections, 47 points,');
+    // Numbers right-aligned.
+    expect(run.summary).toContain(
+      '| Collection | Points | Size | Duration | SHA-256 |\n| --- | ---: | ---: | ---: | --- |',
+    );
     expect(run.summary).toContain(`| ${seeded.names.dense} | 30 |`);
     expect(run.summary).toContain(`id ${stored!.id}`);
     expect(run.summary).toMatch(/Qdrant \d+\.\d+\.\d+/);
@@ -183,6 +196,11 @@ describe('mode: backup (main, bundled from src/, as the runner runs it)', () => 
     expect(second.errors[0]).toContain("An artifact named 'qdrant-snapshots' already exists in this run");
     expect(second.errors[0]).toContain("set 'artifact-name'");
     expect(await readdir(second.outputs.path!)).toContain('manifest.json');
+    // The backup itself was complete: the summary says what it holds, and why the upload failed.
+    expect(second.summary).toContain('## Qdrant backup');
+    expect(second.summary).toContain(`| ${seeded.names.dense} | 30 |`);
+    expect(second.summary).toContain('❌ Artifact upload failed: Uploading artifact');
+    expect(second.outputs['artifact-url']).toBeUndefined();
   }, 90_000);
 
   it('exits 1 naming the input when mode is wrong', async () => {
@@ -214,7 +232,14 @@ describe('mode: backup, with faults injected (emulator)', () => {
     ]);
     expect(manifest.failed).toEqual([{ name: seeded.names.hybrid, error: expect.stringContaining('500') }]);
     expect(artifacts.artifacts()).toHaveLength(1);
-    expect(run.summary).toContain('Incomplete');
+    // An error column, the error once and without a doubled period.
+    expect(run.summary).toContain('| Duration | SHA-256 | Error |');
+    expect(run.summary).toMatch(
+      new RegExp(`\\| ${seeded.names.hybrid} \\| — \\| — \\| — \\| — \\| ❌ [^|]*disk on fire[^|]*[^.] \\|`),
+    );
+    expect(run.summary).not.toContain('..');
+    expect(run.errors[0]).not.toContain('..');
+    expect(run.summary).toContain(`**Backup incomplete: 1 of 3 collections failed (${seeded.names.hybrid})`);
   }, 60_000);
 
   it('downloads again when the bytes do not match the advertised checksum', async () => {

@@ -142,7 +142,7 @@ describe('CLI messages name flags, never action inputs', () => {
         `${seeded.names.dense}=x`,
       ],
       {},
-      'give the key it was made with in --encryption-key',
+      'This backup is encrypted with a passphrase (age); give it in --encryption-key',
     ],
     [
       'a wrong key',

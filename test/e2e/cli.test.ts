@@ -157,7 +157,7 @@ describe('qdrant-snapshot CLI (bundled)', () => {
     }
     const bad = await cli(['backup', '--frobnicate']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Unknown option '--frobnicate'");
+    expect(bad.stderr).toContain('Unknown flag --frobnicate. Run qdrant-snapshot --help for the flags.');
     const badValue = await cli(['backup', '--concurrency', 'many']);
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toContain('--concurrency got "many"');

@@ -107,6 +107,10 @@ describe('mode: restore (main, bundled from src/, as the runner runs it)', () =>
     const result = await restore({ 'run-id': '501', 'github-token': 'ghs_test_token' }, 601);
     expect(result.errors).toEqual([]);
     expect(result.outputs.verified).toBe('true');
+    // The summary links the run the backup came from.
+    const { GITHUB_REPOSITORY: repo } = artifacts.env({ runId: 601 });
+    expect(result.summary).toContain(`Source run: [501](https://github.com/${repo}/actions/runs/501)`);
+    expect(result.summary).toContain("artifact 'qdrant-snapshots' of run 501");
     await expectRestoredExactly();
   });
 

@@ -134,6 +134,14 @@ describe('the npm package (npm pack)', () => {
     }
   });
 
+  it('prints the version of package.json (embedded in the bundle) with --version', async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const { stdout } = await installedCli(['--version']);
+    expect(stdout.trim()).toBe(version);
+  });
+
   it('backs up with encryption and restores with the installed CLI alone (the lazily loaded age chunk is packed)', async () => {
     const target = await startTarget();
     try {

@@ -1,5 +1,6 @@
 // start: docker end to end: the bundled main and post steps against a docker stand-in (fake-docker.mjs)
 // whose `run` starts the Qdrant emulator on the published port.
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runAction, type ActionRun } from '../helpers/run-action.js';
@@ -231,5 +232,31 @@ describe('start: docker', () => {
     expect(run.errors[0]).toContain("'docker version' failed (Cannot connect to the Docker daemon");
     expect(run.errors[0]).toContain('or use start: binary, which needs no Docker');
     expect((await noEngine.calls()).map((c) => c.args[0])).toEqual(['version']);
+  });
+});
+
+describe('qdrant-version left empty', () => {
+  it("a restore starts the release the backup was made with (its manifest's), a backup the newest tested", async () => {
+    const { qdrant_version: made } = JSON.parse(
+      await readFile(path.join(backup, 'manifest.json'), 'utf8'),
+    ) as {
+      qdrant_version: string;
+    };
+    const before = (await docker.calls()).length;
+    const restored = await runAction(restoreInputs({ 'qdrant-version': '' }), { env: env() });
+    expect(restored.code, restored.stdout + restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`The backup was made with Qdrant ${made}: starting that release`);
+    expect(runCalls((await docker.calls()).slice(before))[0]!.at(-1)).toBe(`qdrant/qdrant:v${made}`);
+    expect((await post(restored)).code).toBe(0);
+
+    const mark = (await docker.calls()).length;
+    const backedUp = await runAction(
+      { mode: 'backup', artifact: 'false', start: 'docker', 'api-key': API_KEY, 'start-timeout': '30' },
+      { env: env() },
+    );
+    // The started server is empty, so the backup itself fails; the release it started is what counts here.
+    expect(runCalls((await docker.calls()).slice(mark))[0]!.at(-1)).toBe('qdrant/qdrant:v1.19.0');
+    expect(backedUp.errors[0]).toContain('No collections found');
+    expect((await post(backedUp)).code).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INPUT_DEFAULTS, parseInputs } from '../../src/action/inputs.js';
+import { DEFAULT_QDRANT_VERSION, INPUT_DEFAULTS, parseInputs } from '../../src/action/inputs.js';
 import { DEFAULTS } from '../../src/core/settings.js';
 import { ROOT } from '../helpers/run-action.js';
 
@@ -68,8 +68,18 @@ describe('the defaults: one table in the code, the same in action.yml and README
       artifactName: INPUT_DEFAULTS['artifact-name'],
       compressionLevel: Number(INPUT_DEFAULTS['compression-level']),
       start: INPUT_DEFAULTS.start,
-      qdrantVersion: INPUT_DEFAULTS['qdrant-version'],
+      // Empty: computed where it is used (DEFAULT_QDRANT_VERSION for a backup, the backup's own for a restore).
+      qdrantVersion: undefined,
       startTimeoutSeconds: Number(INPUT_DEFAULTS['start-timeout']),
     });
+  });
+
+  it("qdrant-version: README and action.yml name the release a backup starts, and say a restore starts the backup's own", async () => {
+    expect(INPUT_DEFAULTS['qdrant-version']).toBe('');
+    expect((await readmeDefaults()).get('qdrant-version')).toBe(
+      `backup: \`${DEFAULT_QDRANT_VERSION}\`; restore: the backup's`,
+    );
+    const action = await readFile(path.join(ROOT, 'action.yml'), 'utf8');
+    expect(action).toContain(`for a backup, ${DEFAULT_QDRANT_VERSION}.`);
   });
 });

@@ -28,7 +28,8 @@ describe('parseInputs', () => {
       keepServerSnapshots: false,
       aliases: true,
       start: 'none',
-      qdrantVersion: DEFAULT_QDRANT_VERSION,
+      // Computed where it is used: DEFAULT_QDRANT_VERSION for a backup, the backup's own for a restore.
+      qdrantVersion: undefined,
       startTimeoutSeconds: 60,
       repository: { owner: 'octo', repo: 'repo' },
     });
@@ -59,8 +60,8 @@ describe('parseInputs', () => {
     [{ mode: 'backup', concurrency: '0' }, /'concurrency' got "0"; it accepts a whole number from 1 to 32/],
     [{ mode: 'backup', concurrency: 'two' }, /'concurrency' got "two"/],
     [
-      { mode: 'backup', 'retention-days': '91' },
-      /'retention-days' got "91"; it accepts a whole number from 1 to 90/,
+      { mode: 'backup', 'retention-days': '401' },
+      /'retention-days' got "401"; it accepts a whole number from 1 to 400/,
     ],
     [{ mode: 'backup', 'compression-level': '10' }, /'compression-level' got "10"/],
     [{ mode: 'backup', verify: 'maybe' }, /'verify' got "maybe"; it accepts true or false/],
@@ -98,6 +99,9 @@ describe('parseInputs', () => {
     expect(parse({ mode: 'restore', workflow: '.github/workflows/backup.yml' }).workflow).toBe('backup.yml');
     expect(parse({ mode: 'restore', workflow: '1234' }).workflow).toBe('1234');
     expect(parse({ mode: 'backup', 'qdrant-version': '1.17.1' }).qdrantVersion).toBe('v1.17.1');
+    // The newest release the tests cover (CI runs the suite against it).
+    expect(DEFAULT_QDRANT_VERSION).toBe('v1.19.0');
+    expect(parse({ mode: 'backup', 'retention-days': '400' }).retentionDays).toBe(400);
   });
 
   it('throws only InputError for any junk value of any input (property)', () => {

@@ -1,18 +1,42 @@
-export const id = 539;
-export const ids = [539];
+export const id = 855;
+export const ids = [855];
 export const modules = {
 
-/***/ 81539:
+/***/ 20855:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   Decrypter: () => (/* binding */ Decrypter),
-  Encrypter: () => (/* binding */ Encrypter)
+  Encrypter: () => (/* binding */ Encrypter),
+  Stanza: () => (/* reexport */ Stanza),
+  armor: () => (/* reexport */ armor_namespaceObject),
+  generateHybridIdentity: () => (/* reexport */ generateHybridIdentity),
+  generateIdentity: () => (/* reexport */ generateIdentity),
+  generateX25519Identity: () => (/* reexport */ generateX25519Identity),
+  identityToRecipient: () => (/* reexport */ identityToRecipient),
+  webauthn: () => (/* reexport */ webauthn_namespaceObject)
 });
 
-// UNUSED EXPORTS: Stanza, armor, generateHybridIdentity, generateIdentity, generateX25519Identity, identityToRecipient, webauthn
+// NAMESPACE OBJECT: ./node_modules/age-encryption/dist/armor.js
+var armor_namespaceObject = {};
+__webpack_require__.r(armor_namespaceObject);
+__webpack_require__.d(armor_namespaceObject, {
+  decode: () => (decode),
+  encode: () => (encode)
+});
+
+// NAMESPACE OBJECT: ./node_modules/age-encryption/dist/webauthn.js
+var webauthn_namespaceObject = {};
+__webpack_require__.r(webauthn_namespaceObject);
+__webpack_require__.d(webauthn_namespaceObject, {
+  WebAuthnIdentity: () => (WebAuthnIdentity),
+  WebAuthnRecipient: () => (WebAuthnRecipient),
+  createCredential: () => (createCredential)
+});
 
 ;// CONCATENATED MODULE: ./node_modules/@noble/hashes/utils.js
 /**
@@ -822,7 +846,7 @@ const hmac_hmac = /* @__PURE__ */ (() => {
  * extract(sha256, new Uint8Array([1, 2, 3]), new Uint8Array([4, 5, 6]));
  * ```
  */
-function hkdf_extract(hash, ikm, salt) {
+function extract(hash, ikm, salt) {
     ahash(hash);
     // NOTE: some libraries treat zero-length array as 'not provided';
     // we don't, since we have undefined as 'not provided'
@@ -2098,8 +2122,8 @@ const base32crockford = /* @__PURE__ */ (/* unused pure expression or super */ n
 // Built-in base64 conversion https://caniuse.com/mdn-javascript_builtins_uint8array_frombase64
 // Require both directions before taking the native fast path, so base64/base64url don't mix native and JS behavior.
 // prettier-ignore
-const hasBase64Builtin = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => typeof Uint8Array.from([]).toBase64 === 'function' &&
-    typeof Uint8Array.fromBase64 === 'function')()));
+const hasBase64Builtin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toBase64 === 'function' &&
+    typeof Uint8Array.fromBase64 === 'function')();
 // Native `Uint8Array.fromBase64()` accepts these ASCII whitespace chars.
 // Reject them first so the native base64 path still follows RFC 4648 §3.3.
 // ASCII whitespace is U+0009 TAB, U+000A LF, U+000C FF, U+000D CR, or U+0020 SPACE
@@ -2115,7 +2139,7 @@ const decodeBase64Builtin = (s, isUrl) => {
     return Uint8Array.fromBase64(s, { alphabet, lastChunkHandling: 'strict' });
 };
 /** base64 from RFC 4648. Padded. Pure JS version */
-const base64Fallback = /* @__PURE__ */ (/* unused pure expression or super */ null && (freeze(() => chain(radix2(6), alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), padding(6)))));
+const base64Fallback = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'), padding(6)));
 /** base64url from RFC 4648. Padded. Pure JS version */
 const base64urlFallback = /* @__PURE__ */ (/* unused pure expression or super */ null && (freeze(() => chain(radix2(6), alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), padding(6)))));
 /**
@@ -2131,10 +2155,10 @@ const base64urlFallback = /* @__PURE__ */ (/* unused pure expression or super */
  * ```
  */
 // prettier-ignore
-const base_base64 = /* @__PURE__ */ (/* unused pure expression or super */ null && (freeze(() => hasBase64Builtin ? {
+const base64 = /* @__PURE__ */ freeze(() => hasBase64Builtin ? {
     encode(b) { base_abytes(b); return b.toBase64(); },
     decode(s) { return decodeBase64Builtin(s, false); },
-} : base64Fallback)));
+} : base64Fallback);
 /**
  * base64 from RFC 4648. No padding.
  * Use `base64` for padded version.
@@ -2146,7 +2170,7 @@ const base_base64 = /* @__PURE__ */ (/* unused pure expression or super */ null 
  * // => Uint8Array.from([0x12, 0xab])
  * ```
  */
-const base_base64nopad = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')));
+const base64nopad = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')));
 /**
  * base64 from RFC 4648, using URL-safe alphabet. Padded.
  * Use `base64urlnopad` for unpadded version.
@@ -2649,7 +2673,7 @@ function genBech32(encoding) {
  * bech32.decode(text);
  * ```
  */
-const base_bech32 = /* @__PURE__ */ freeze(() => genBech32('bech32'));
+const bech32 = /* @__PURE__ */ freeze(() => genBech32('bech32'));
 /**
  * bech32m from BIP 350. Operates on words.
  * It was to mitigate `bech32` weaknesses.
@@ -8597,7 +8621,7 @@ const ed25519ph = /* @__PURE__ */ ed({ domain: ed25519_domain, prehash: hashes_s
  * const shared = x25519.getSharedSecret(alice.secretKey, bob.publicKey);
  * ```
  */
-const ed25519_x25519 = /* @__PURE__ */ (() => {
+const x25519 = /* @__PURE__ */ (() => {
     const P = ed25519_CURVE_p;
     return montgomery({
         P,
@@ -10406,7 +10430,7 @@ const p521_oprf = /* @__PURE__ */ (/* unused pure expression or super */ null &&
  * @param ikm - input keying material, the initial key
  * @param salt - optional salt value (a non-secret random value)
  */
-function hashes_hkdf_extract(hash, ikm, salt) {
+function hkdf_extract(hash, ikm, salt) {
     utils_ahash(hash);
     // NOTE: some libraries treat zero-length array as 'not provided';
     // we don't, since we have undefined as 'not provided'
@@ -10474,7 +10498,7 @@ function hkdf_expand(hash, prk, info, length = 32) {
  * const info = 'application-key';
  * const hk1 = hkdf(sha256, inputKey, salt, info, 32);
  */
-const hkdf_hkdf = (hash, ikm, salt, info, length) => hkdf_expand(hash, hashes_hkdf_extract(hash, ikm, salt), info, length);
+const hkdf_hkdf = (hash, ikm, salt, info, length) => hkdf_expand(hash, hkdf_extract(hash, ikm, salt), info, length);
 //# sourceMappingURL=hkdf.js.map
 ;// CONCATENATED MODULE: ./node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
 /**
@@ -12024,14 +12048,14 @@ function createKitchenSink(label, pqc, curveKEM, xof, hash) {
         const preimage = hashes_utils_concatBytes(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], utils_asciiToBytes(label));
         const len = 32;
         const ikm = hashes_utils_concatBytes(utils_asciiToBytes('hybrid_prk'), preimage);
-        const prk = hashes_hkdf_extract(hash, ikm);
+        const prk = hkdf_extract(hash, ikm);
         const info = hashes_utils_concatBytes(utils_numberToBytesBE(len, 2), utils_asciiToBytes('shared_secret'), utils_asciiToBytes(''));
         const res = hkdf_expand(hash, prk, info, len);
         cleanBytes(prk, info, ikm, preimage);
         return res;
     }, pqc, curveKEM);
 }
-const x25519kem = ecdhKem(ed25519_x25519);
+const x25519kem = ecdhKem(x25519);
 const KitchenSink_ml_kem768_x25519 = createKitchenSink('KitchenSink-KEM(ML-KEM-768,X25519)-XOF(SHAKE256)-KDF(HKDF-SHA-256)', ml_kem768, x25519kem, sha3_shake256, hashes_sha2_sha256);
 // Always X25519 and ML-KEM - 768, no point to export
 const ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(32, 32, expandSeedXof(sha3_shake256), 
@@ -12102,7 +12126,7 @@ const ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem('MLKEM768-P256',
 const ml_kem1024_p384 = /* @__PURE__ */ (/* unused pure expression or super */ null && ((() => concreteHybridKem('MLKEM1024-P384', ml_kem1024, p384, 48))()));
 // Legacy aliases
 const XWing = (/* unused pure expression or super */ null && (ml_kem768_x25519));
-const hybrid_MLKEM768X25519 = ml_kem768_x25519;
+const MLKEM768X25519 = ml_kem768_x25519;
 const MLKEM768P256 = ml_kem768_p256;
 const MLKEM1024P384 = (/* unused pure expression or super */ null && (ml_kem1024_p384));
 const QSFMLKEM768P256 = (/* unused pure expression or super */ null && (QSF_ml_kem768_p256));
@@ -17967,7 +17991,7 @@ const ed25519_FROST = /* @__PURE__ */ (/* unused pure expression or super */ nul
  * const shared = x25519.getSharedSecret(alice.secretKey, bob.publicKey);
  * ```
  */
-const curves_ed25519_x25519 = /* @__PURE__ */ (() => {
+const ed25519_x25519 = /* @__PURE__ */ (() => {
     const P = ed25519_ed25519_CURVE_p;
     const powPminus2 = (x) => {
         // x^(p-2) aka x^(2^255-21)
@@ -18444,7 +18468,7 @@ async function scalarMult(scalar, u) {
         if (isCryptoKey(scalar)) {
             throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
         }
-        return curves_ed25519_x25519.scalarMult(scalar, u);
+        return ed25519_x25519.scalarMult(scalar, u);
     });
 }
 async function scalarMultBase(scalar) {
@@ -18456,12 +18480,12 @@ async function scalarMultBase(scalar) {
         // exporting as JWK, deleting jwk.d, and re-importing (which only works for
         // exportable keys), or (re-)doing a scalar multiplication by the basepoint
         // manually. Here we do the latter.
-        return scalarMult(scalar, curves_ed25519_x25519.GuBytes);
+        return scalarMult(scalar, ed25519_x25519.GuBytes);
     }, () => {
         if (isCryptoKey(scalar)) {
             throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
         }
-        return curves_ed25519_x25519.scalarMultBase(scalar);
+        return ed25519_x25519.scalarMultBase(scalar);
     });
 }
 const pkcs8Prefix = /* @__PURE__ */ new Uint8Array([
@@ -18611,7 +18635,7 @@ function randomBytesStream(n, chunk) {
  * A stanza is a section of an age header. This is part of the low-level
  * {@link Recipient} and {@link Identity} APIs.
  */
-class format_Stanza {
+class Stanza {
     /**
      * All space-separated arguments on the first line of the stanza.
      * Each argument is a string that does not contain spaces.
@@ -18649,7 +18673,7 @@ async function parseNextStanza(hdr) {
         if (nextLine === null) {
             throw Error("invalid stanza");
         }
-        const line = base_base64nopad.decode(nextLine);
+        const line = base64nopad.decode(nextLine);
         if (line.length > 48) {
             throw Error("invalid stanza");
         }
@@ -18659,7 +18683,7 @@ async function parseNextStanza(hdr) {
         }
     }
     const body = flatten(bodyLines);
-    return { s: new format_Stanza(args, body) };
+    return { s: new Stanza(args, body) };
 }
 async function parseHeader(header) {
     const hdr = new LineReader(header);
@@ -18677,7 +18701,7 @@ async function parseHeader(header) {
         if (!macLine.startsWith("--- ")) {
             throw Error("invalid header");
         }
-        const MAC = base_base64nopad.decode(macLine.slice(4));
+        const MAC = base64nopad.decode(macLine.slice(4));
         const { rest, transcript } = hdr.close();
         const headerNoMAC = transcript.slice(0, transcript.length - 1 - macLine.length + 3);
         return { stanzas, headerNoMAC, MAC, headerSize: transcript.length, rest: prepend(header, rest) };
@@ -18692,7 +18716,7 @@ function encodeHeaderNoMAC(recipients) {
             let end = i + 48;
             if (end > s.body.length)
                 end = s.body.length;
-            lines.push(base_base64nopad.encode(s.body.subarray(i, end)) + "\n");
+            lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
         }
         if (s.body.length % 48 === 0)
             lines.push("\n");
@@ -18703,7 +18727,7 @@ function encodeHeaderNoMAC(recipients) {
 function encodeHeader(recipients, MAC) {
     return flatten([
         encodeHeaderNoMAC(recipients),
-        new TextEncoder().encode(" " + base_base64nopad.encode(MAC) + "\n")
+        new TextEncoder().encode(" " + base64nopad.encode(MAC) + "\n")
     ]);
 }
 
@@ -18742,7 +18766,7 @@ function generateIdentity() {
  * corresponding recipient.
  */
 function generateX25519Identity() {
-    const scalar = randomBytes(32);
+    const scalar = utils_randomBytes(32);
     const identity = bech32.encodeFromBytes("AGE-SECRET-KEY-", scalar).toUpperCase();
     return Promise.resolve(identity);
 }
@@ -18754,7 +18778,7 @@ function generateX25519Identity() {
  * corresponding recipient.
  */
 function generateHybridIdentity() {
-    const scalar = randomBytes(32);
+    const scalar = utils_randomBytes(32);
     const identity = bech32.encodeFromBytes("AGE-SECRET-KEY-PQ-", scalar).toUpperCase();
     return Promise.resolve(identity);
 }
@@ -18796,14 +18820,14 @@ async function identityToRecipient(identity) {
         }
         scalar = res.bytes;
     }
-    const recipient = await x25519.scalarMultBase(scalar);
+    const recipient = await scalarMultBase(scalar);
     return bech32.encodeFromBytes("age", recipient);
 }
 class HybridRecipient {
     recipient;
     constructor(s) {
-        const { prefix, words } = base_bech32.decode(s, false);
-        const bytes = base_bech32.fromWords(words);
+        const { prefix, words } = bech32.decode(s, false);
+        const bytes = bech32.fromWords(words);
         if (!s.startsWith("age1pq1") ||
             prefix.toLowerCase() !== "age1pq" ||
             bytes.length !== 1216) {
@@ -18812,17 +18836,17 @@ class HybridRecipient {
         this.recipient = bytes;
     }
     wrapFileKey(fileKey) {
-        const { cipherText: encapsulatedKey, sharedSecret } = hybrid_MLKEM768X25519.encapsulate(this.recipient);
+        const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768X25519.encapsulate(this.recipient);
         const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
         const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
         const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
-        return [new format_Stanza(["mlkem768x25519", base_base64nopad.encode(encapsulatedKey)], ciphertext)];
+        return [new Stanza(["mlkem768x25519", base64nopad.encode(encapsulatedKey)], ciphertext)];
     }
 }
 class HybridIdentity {
     identity;
     constructor(s) {
-        const res = base_bech32.decodeToBytes(s);
+        const res = bech32.decodeToBytes(s);
         if (!s.startsWith("AGE-SECRET-KEY-PQ-1") ||
             res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" ||
             res.bytes.length !== 32) {
@@ -18838,14 +18862,14 @@ class HybridIdentity {
             if (s.args.length !== 2) {
                 throw Error("invalid mlkem768x25519 stanza");
             }
-            const share = base_base64nopad.decode(s.args[1]);
+            const share = base64nopad.decode(s.args[1]);
             if (share.length !== 1120) {
                 throw Error("invalid mlkem768x25519 stanza");
             }
             if (s.body.length !== 32) {
                 throw Error("invalid mlkem768x25519 stanza");
             }
-            const sharedSecret = hybrid_MLKEM768X25519.decapsulate(share, this.identity);
+            const sharedSecret = MLKEM768X25519.decapsulate(share, this.identity);
             const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
             const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
             try {
@@ -18897,7 +18921,7 @@ function hpkeLabeledExtract(suiteID, salt, label, ikm) {
     labeledIKM.set(new TextEncoder().encode(label), offset);
     offset += label.length;
     labeledIKM.set(ikm, offset);
-    return hkdf_extract(sha2_sha256, labeledIKM, salt);
+    return extract(sha2_sha256, labeledIKM, salt);
 }
 function hpkeLabeledExpand(suiteID, prk, label, info, length) {
     const labeledInfo = new Uint8Array(2 + 7 + suiteID.length + label.length + info.length);
@@ -18935,7 +18959,7 @@ function hpkeDHKEMP256Encapsulate(recipient) {
 class TagRecipient {
     recipient;
     constructor(s) {
-        const res = base_bech32.decodeToBytes(s);
+        const res = bech32.decodeToBytes(s);
         if (!s.startsWith("age1tag1") ||
             res.prefix.toLowerCase() !== "age1tag" ||
             res.bytes.length !== 33) {
@@ -18951,18 +18975,18 @@ class TagRecipient {
             const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
             ikm.set(encapsulatedKey, 0);
             ikm.set(recipientHash, encapsulatedKey.length);
-            return hkdf_extract(sha2_sha256, ikm, label).subarray(0, 4);
+            return extract(sha2_sha256, ikm, label).subarray(0, 4);
         })();
         const { key, nonce } = hpkeContext(hpkeDHKEMP256, sharedSecret, label);
         const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
-        return [new format_Stanza(["p256tag", base_base64nopad.encode(tag), base_base64nopad.encode(encapsulatedKey)], ciphertext)];
+        return [new Stanza(["p256tag", base64nopad.encode(tag), base64nopad.encode(encapsulatedKey)], ciphertext)];
     }
 }
 class HybridTagRecipient {
     recipient;
     constructor(s) {
-        const { prefix, words } = base_bech32.decode(s, false);
-        const bytes = base_bech32.fromWords(words);
+        const { prefix, words } = bech32.decode(s, false);
+        const bytes = bech32.fromWords(words);
         if (!s.startsWith("age1tagpq1") ||
             prefix.toLowerCase() !== "age1tagpq" ||
             bytes.length !== 1249) {
@@ -18978,17 +19002,17 @@ class HybridTagRecipient {
             const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
             ikm.set(encapsulatedKey, 0);
             ikm.set(recipientHash, encapsulatedKey.length);
-            return hkdf_extract(sha2_sha256, ikm, label).subarray(0, 4);
+            return extract(sha2_sha256, ikm, label).subarray(0, 4);
         })();
         const { key, nonce } = hpkeContext(hpkeMLKEM768P256, sharedSecret, label);
         const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
-        return [new format_Stanza(["mlkem768p256tag", base_base64nopad.encode(tag), base_base64nopad.encode(encapsulatedKey)], ciphertext)];
+        return [new Stanza(["mlkem768p256tag", base64nopad.encode(tag), base64nopad.encode(encapsulatedKey)], ciphertext)];
     }
 }
 class X25519Recipient {
     recipient;
     constructor(s) {
-        const res = base_bech32.decodeToBytes(s);
+        const res = bech32.decodeToBytes(s);
         if (!s.startsWith("age1") ||
             res.prefix.toLowerCase() !== "age" ||
             res.bytes.length !== 32) {
@@ -19005,7 +19029,7 @@ class X25519Recipient {
         salt.set(this.recipient, share.length);
         const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
         const key = hkdf(sha2_sha256, secret, salt, label, 32);
-        return [new format_Stanza(["X25519", base_base64nopad.encode(share)], recipients_encryptFileKey(fileKey, key))];
+        return [new Stanza(["X25519", base64nopad.encode(share)], encryptFileKey(fileKey, key))];
     }
 }
 class X25519Identity {
@@ -19017,7 +19041,7 @@ class X25519Identity {
             this.recipient = scalarMultBase(s);
             return;
         }
-        const res = base_bech32.decodeToBytes(s);
+        const res = bech32.decodeToBytes(s);
         if (!s.startsWith("AGE-SECRET-KEY-1") ||
             res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" ||
             res.bytes.length !== 32) {
@@ -19034,7 +19058,7 @@ class X25519Identity {
             if (s.args.length !== 2) {
                 throw Error("invalid X25519 stanza");
             }
-            const share = base_base64nopad.decode(s.args[1]);
+            const share = base64nopad.decode(s.args[1]);
             if (share.length !== 32) {
                 throw Error("invalid X25519 stanza");
             }
@@ -19045,7 +19069,7 @@ class X25519Identity {
             salt.set(recipient, share.length);
             const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
             const key = hkdf(sha2_sha256, secret, salt, label, 32);
-            const fileKey = recipients_decryptFileKey(s.body, key);
+            const fileKey = decryptFileKey(s.body, key);
             if (fileKey !== null)
                 return fileKey;
         }
@@ -19066,7 +19090,7 @@ class ScryptRecipient {
         labelAndSalt.set(new TextEncoder().encode(label));
         labelAndSalt.set(salt, label.length);
         const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** this.logN, r: 8, p: 1, dkLen: 32 });
-        return [new format_Stanza(["scrypt", base_base64nopad.encode(salt), this.logN.toString()], recipients_encryptFileKey(fileKey, key))];
+        return [new Stanza(["scrypt", base64nopad.encode(salt), this.logN.toString()], encryptFileKey(fileKey, key))];
     }
 }
 class ScryptIdentity {
@@ -19088,7 +19112,7 @@ class ScryptIdentity {
             if (!/^[1-9][0-9]*$/.test(s.args[2])) {
                 throw Error("invalid scrypt stanza");
             }
-            const salt = base_base64nopad.decode(s.args[1]);
+            const salt = base64nopad.decode(s.args[1]);
             if (salt.length !== 16) {
                 throw Error("invalid scrypt stanza");
             }
@@ -19101,18 +19125,18 @@ class ScryptIdentity {
             labelAndSalt.set(new TextEncoder().encode(label));
             labelAndSalt.set(salt, label.length);
             const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** logN, r: 8, p: 1, dkLen: 32 });
-            const fileKey = recipients_decryptFileKey(s.body, key);
+            const fileKey = decryptFileKey(s.body, key);
             if (fileKey !== null)
                 return fileKey;
         }
         return null;
     }
 }
-function recipients_encryptFileKey(fileKey, key) {
+function encryptFileKey(fileKey, key) {
     const nonce = new Uint8Array(12);
     return chacha20poly1305(key, nonce).encrypt(fileKey);
 }
-function recipients_decryptFileKey(body, key) {
+function decryptFileKey(body, key) {
     if (body.length !== 32) {
         throw Error("invalid stanza");
     }
@@ -19289,6 +19313,131 @@ function decode(file) {
     return base64.decode(lines.join(""));
 }
 
+;// CONCATENATED MODULE: ./node_modules/age-encryption/dist/cbor.js
+// This file implements a tiny subset of CTAP2's subset of CBOR, in order to
+// encode and decode WebAuthn identities.
+//
+// Only major types 0 (unsigned integer), 2 (byte strings), 3 (text strings),
+// and 4 (arrays, only containing text strings) are supported. Arguments are
+// limited to 16-bit values.
+//
+// See https://www.imperialviolet.org/tourofwebauthn/tourofwebauthn.html#cbor.
+function readTypeAndArgument(b) {
+    if (b.length === 0) {
+        throw Error("cbor: unexpected EOF");
+    }
+    const major = b[0] >> 5;
+    const minor = b[0] & 0x1f;
+    if (minor <= 23) {
+        return [major, minor, b.subarray(1)];
+    }
+    if (minor === 24) {
+        if (b.length < 2) {
+            throw Error("cbor: unexpected EOF");
+        }
+        return [major, b[1], b.subarray(2)];
+    }
+    if (minor === 25) {
+        if (b.length < 3) {
+            throw Error("cbor: unexpected EOF");
+        }
+        return [major, (b[1] << 8) | b[2], b.subarray(3)];
+    }
+    throw Error("cbor: unsupported argument encoding");
+}
+function readUint(b) {
+    const [major, minor, rest] = readTypeAndArgument(b);
+    if (major !== 0) {
+        throw Error("cbor: expected unsigned integer");
+    }
+    return [minor, rest];
+}
+function readByteString(b) {
+    const [major, minor, rest] = readTypeAndArgument(b);
+    if (major !== 2) {
+        throw Error("cbor: expected byte string");
+    }
+    if (minor > rest.length) {
+        throw Error("cbor: unexpected EOF");
+    }
+    return [rest.subarray(0, minor), rest.subarray(minor)];
+}
+function readTextString(b) {
+    const [major, minor, rest] = readTypeAndArgument(b);
+    if (major !== 3) {
+        throw Error("cbor: expected text string");
+    }
+    if (minor > rest.length) {
+        throw Error("cbor: unexpected EOF");
+    }
+    const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    return [decoder.decode(rest.subarray(0, minor)), rest.subarray(minor)];
+}
+function readArray(b) {
+    const [major, minor, r] = readTypeAndArgument(b);
+    if (major !== 4) {
+        throw Error("cbor: expected array");
+    }
+    let rest = r;
+    const args = [];
+    for (let i = 0; i < minor; i++) {
+        let arg;
+        [arg, rest] = readTextString(rest);
+        args.push(arg);
+    }
+    return [args, rest];
+}
+function encodeUint(n) {
+    if (n <= 23) {
+        return new Uint8Array([n]);
+    }
+    if (n <= 0xff) {
+        return new Uint8Array([24, n]);
+    }
+    if (n <= 0xffff) {
+        return new Uint8Array([25, n >> 8, n & 0xff]);
+    }
+    throw Error("cbor: unsigned integer too large");
+}
+function encodeByteString(b) {
+    if (b.length <= 23) {
+        return new Uint8Array([2 << 5 | b.length, ...b]);
+    }
+    if (b.length <= 0xff) {
+        return new Uint8Array([2 << 5 | 24, b.length, ...b]);
+    }
+    if (b.length <= 0xffff) {
+        return new Uint8Array([2 << 5 | 25, b.length >> 8, b.length & 0xff, ...b]);
+    }
+    throw Error("cbor: byte string too long");
+}
+function encodeTextString(s) {
+    const b = new TextEncoder().encode(s);
+    if (b.length <= 23) {
+        return new Uint8Array([3 << 5 | b.length, ...b]);
+    }
+    if (b.length <= 0xff) {
+        return new Uint8Array([3 << 5 | 24, b.length, ...b]);
+    }
+    if (b.length <= 0xffff) {
+        return new Uint8Array([3 << 5 | 25, b.length >> 8, b.length & 0xff, ...b]);
+    }
+    throw Error("cbor: text string too long");
+}
+function encodeArray(args) {
+    const body = args.flatMap(x => [...encodeTextString(x)]);
+    if (args.length <= 23) {
+        return new Uint8Array([4 << 5 | args.length, ...body]);
+    }
+    if (args.length <= 0xff) {
+        return new Uint8Array([4 << 5 | 24, args.length, ...body]);
+    }
+    if (args.length <= 0xffff) {
+        return new Uint8Array([4 << 5 | 25, args.length >> 8, args.length & 0xff, ...body]);
+    }
+    throw Error("cbor: array too long");
+}
+
 ;// CONCATENATED MODULE: ./node_modules/age-encryption/dist/webauthn.js
 
 
@@ -19329,7 +19478,7 @@ async function createCredential(options) {
             rp: { name: "", id: options.rpId },
             user: {
                 name: options.keyName,
-                id: webauthn_domBuffer(randomBytes(8)), // avoid overwriting existing keys
+                id: webauthn_domBuffer(utils_randomBytes(8)), // avoid overwriting existing keys
                 displayName: "",
             },
             pubKeyCredParams: defaultAlgorithms,
@@ -19354,10 +19503,10 @@ async function createCredential(options) {
 const prefix = "AGE-PLUGIN-FIDO2PRF-";
 function encodeIdentity(credential, rpId) {
     const res = credential.response;
-    const version = cbor.encodeUint(1);
-    const credId = cbor.encodeByteString(new Uint8Array(credential.rawId));
-    const rp = cbor.encodeTextString(rpId);
-    const transports = cbor.encodeArray(res.getTransports());
+    const version = encodeUint(1);
+    const credId = encodeByteString(new Uint8Array(credential.rawId));
+    const rp = encodeTextString(rpId);
+    const transports = encodeArray(res.getTransports());
     const identityData = new Uint8Array([...version, ...credId, ...rp, ...transports]);
     return bech32.encode(prefix, bech32.toWords(identityData), false).toUpperCase();
 }
@@ -19367,13 +19516,13 @@ function decodeIdentity(identity) {
     if (!identity.startsWith(prefix + "1")) {
         throw Error("invalid identity");
     }
-    const [version, rest1] = cbor.readUint(bytes);
+    const [version, rest1] = readUint(bytes);
     if (version !== 1) {
         throw Error("unsupported identity version");
     }
-    const [credId, rest2] = cbor.readByteString(rest1);
-    const [rpId, rest3] = cbor.readTextString(rest2);
-    const [transports,] = cbor.readArray(rest3);
+    const [credId, rest2] = readByteString(rest1);
+    const [rpId, rest3] = readTextString(rest2);
+    const [transports,] = readArray(rest3);
     return [credId, rpId, transports];
 }
 const label = "age-encryption.org/fido2prf";
@@ -19400,7 +19549,7 @@ class WebAuthnInternal {
                         transports: this.transports,
                         type: "public-key"
                     }] : [],
-                challenge: webauthn_domBuffer(randomBytes(16)),
+                challenge: webauthn_domBuffer(utils_randomBytes(16)),
                 extensions: { prf: { eval: prfInputs(nonce) } },
                 userVerification: "required", // prf requires UV
                 rpId: this.rpId,
@@ -19426,12 +19575,12 @@ class WebAuthnInternal {
  * @see {@link Encrypter.addRecipient}
  * @experimental
  */
-class WebAuthnRecipient extends (/* unused pure expression or super */ null && (WebAuthnInternal)) {
+class WebAuthnRecipient extends WebAuthnInternal {
     /**
      * Implements {@link Recipient.wrapFileKey}.
      */
     async wrapFileKey(fileKey) {
-        const nonce = randomBytes(16);
+        const nonce = utils_randomBytes(16);
         const results = await this.getCredential(nonce);
         const key = deriveKey(results);
         return [new Stanza([label, base64nopad.encode(nonce)], encryptFileKey(fileKey, key))];
@@ -19447,7 +19596,7 @@ class WebAuthnRecipient extends (/* unused pure expression or super */ null && (
  * @see {@link Decrypter.addIdentity}
  * @experimental
  */
-class WebAuthnIdentity extends (/* unused pure expression or super */ null && (WebAuthnInternal)) {
+class WebAuthnIdentity extends WebAuthnInternal {
     /**
      * Implements {@link Identity.unwrapFileKey}.
      */
@@ -19495,7 +19644,7 @@ function deriveKey(results) {
     const prf = new Uint8Array(first.byteLength + second.byteLength);
     prf.set(first, 0);
     prf.set(second, first.byteLength);
-    return extract(sha256, prf, new TextEncoder().encode(label));
+    return extract(sha2_sha256, prf, new TextEncoder().encode(label));
 }
 function prfResultToBytes(result) {
     if (result instanceof ArrayBuffer) {

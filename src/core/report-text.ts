@@ -1,0 +1,26 @@
+import type { Report } from './report.js';
+
+/** The report as aligned plain text (a terminal, the end of the action's log): numbers right-aligned. */
+export function reportText(report: Report): string {
+  const plain = (cell: string) => cell.replace(/\*\*/g, '').replace(/`/g, '');
+  const table = [report.header, ...report.rows, ...(report.total ? [report.total] : [])].map((row) =>
+    row.map(plain),
+  );
+  const widths = report.header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  const format = (row: string[]) =>
+    row
+      .map((cell, i) => (report.align[i] === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    report.title,
+    ...report.lines.map(plain),
+    '',
+    format(table[0]!),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...table.slice(1).map(format),
+    '',
+    ...report.notes.map(plain),
+    report.result,
+  ].join('\n');
+}
