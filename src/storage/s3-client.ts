@@ -58,7 +58,14 @@ export function parseEndpoint(endpoint: string | undefined): string | undefined 
   } catch {
     url = new URL('invalid://');
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+  if (url.username || url.password) {
+    // Not echoed: the value holds a credential.
+    throw new S3Error(
+      's3-endpoint holds a user name or password; give the endpoint alone (https://HOST[:PORT]) and put the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.',
+      's3-endpoint',
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new S3Error(
       `s3-endpoint ${JSON.stringify(text)} is not an http(s) URL without credentials, such as https://ACCOUNT.r2.cloudflarestorage.com or http://127.0.0.1:7070. Credentials go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.`,
       's3-endpoint',

@@ -1,11 +1,13 @@
 // An HTTP proxy in front of the real S3 server that injects the faults a store or a network can cause:
-// an S3 error answer to chosen requests, or a connection dropped in the middle of a request body.
+// an S3 error answer to chosen requests, or a connection dropped in the middle of a request or response body.
 // Everything it does not intercept reaches versitygw unchanged (the Host header too, so signatures hold).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
-  { kind: 'error'; status: number; code: string; message: string } | { kind: 'drop'; afterBytes: number };
+  | { kind: 'error'; status: number; code: string; message: string }
+  | { kind: 'drop'; afterBytes: number }
+  | { kind: 'cut-response'; afterBytes: number };
 
 /** Decides per request: a fault to inject, or undefined to pass the request on. */
 export type FaultRule = (request: http.IncomingMessage) => Fault | undefined;
@@ -49,6 +51,16 @@ export async function startFaultProxy(upstreamPort: number, initial?: FaultRule)
       { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (fault?.kind === 'cut-response') {
+          let sent = 0;
+          answer.on('data', (chunk: Buffer) => {
+            sent += chunk.length;
+            if (sent >= fault.afterBytes) {
+              answer.destroy();
+              res.socket?.destroy();
+            }
+          });
+        }
         answer.pipe(res);
       },
     );
