@@ -5,7 +5,8 @@
  *  - the backup just written is kept;
  *  - for every collection, the newest complete backup holding it is kept (so no collection ever loses its
  *    last good copy, even when newer backups failed for it);
- *  - a backup whose manifest cannot be read is kept (it may be another version's; we do not judge it);
+ *  - a backup whose manifest cannot be read is kept (it may be another version's; we do not judge it), and
+ *    so is a folder that is no backup at all (other data under the same prefix);
  *  - an upload without manifest.json is deleted once its newest object is older than `abandonedAfterMs`
  *    (a day by default: an upload running in another job right now is never touched);
  *  - a complete backup is kept while it is among the newest `keep` (when keep > 0) or younger than
@@ -14,7 +15,7 @@
 
 export interface RetentionCandidate {
   name: string;
-  kind: 'complete' | 'incomplete' | 'unreadable';
+  kind: 'complete' | 'incomplete' | 'unreadable' | 'foreign';
   /** Complete: the manifest's created_at. Otherwise: the newest object's time. */
   time: Date;
   /** Collections the backup holds (complete backups only; empty otherwise). */
@@ -89,6 +90,10 @@ export function planRetention(
     }
     if (candidate.kind === 'unreadable') {
       plan.keep.push(verdict('its manifest.json cannot be read; left for you to inspect'));
+      continue;
+    }
+    if (candidate.kind === 'foreign') {
+      plan.keep.push(verdict('not a backup (no manifest.json, not snapshot files); never touched'));
       continue;
     }
     if (candidate.kind === 'incomplete') {

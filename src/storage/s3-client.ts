@@ -1,4 +1,5 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-s3';
+import type { BuildMiddleware } from '@smithy/types';
 import { S3Error, explainS3Error, type S3ErrorContext } from './s3-errors.js';
 import { parseS3Url, type S3Location } from './s3-url.js';
 
@@ -104,6 +105,27 @@ export function connectS3(settings: S3Settings): S3Connection {
       requestHandler: { connectionTimeout: 15_000, requestTimeout: 120_000 },
     });
   const client = make(true);
+  // A body that carries an S3 checksum header (signed, checked by the store) needs no second SHA-256 for
+  // the signature: UNSIGNED-PAYLOAD then, as over HTTPS. Over a plain-HTTP endpoint the SDK would hash every
+  // part once more; dropping it saved ~20 % CPU on both sides of an upload to versitygw (bench/s3.mjs).
+  const unsignedPayloadWhenChecksummed: BuildMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+    (next) => async (args) => {
+      const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+      const names = Object.keys(headers).map((name) => name.toLowerCase());
+      if (
+        names.some((name) => name.startsWith('x-amz-checksum-')) &&
+        !names.includes('x-amz-content-sha256')
+      ) {
+        headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      }
+      return next(args);
+    };
+  // 'low' in the build step: after the (per-command) flexible checksums middleware has set its header.
+  client.middlewareStack.add(unsignedPayloadWhenChecksummed, {
+    step: 'build',
+    priority: 'low',
+    name: 'unsignedPayloadWhenChecksummed',
+  });
   let plain: S3Client | undefined;
   const context = (doing: string): S3ErrorContext => ({
     doing,

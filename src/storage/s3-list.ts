@@ -43,7 +43,23 @@ export interface UnreadableS3Backup extends S3BackupBase {
   error: string;
 }
 
-export type S3BackupListing = CompleteS3Backup | IncompleteS3Backup | UnreadableS3Backup;
+/**
+ * A folder without manifest.json holding something other than snapshot files: not written by this tool
+ * (the prefix is shared with other data). Never chosen, never deleted.
+ */
+export interface ForeignS3Folder extends S3BackupBase {
+  kind: 'foreign';
+}
+
+export type S3BackupListing = CompleteS3Backup | IncompleteS3Backup | UnreadableS3Backup | ForeignS3Folder;
+
+/** The files a backup writes besides manifest.json: `<collection>.snapshot`, encrypted `.snapshot.age`. */
+const SNAPSHOT_FILE = /^[^/]+\.snapshot(\.age)?$/;
+
+/** True when `key` (under `folderKey`) is a snapshot file this tool would have uploaded. */
+export function isSnapshotKey(folderKey: string, key: string): boolean {
+  return key.startsWith(`${folderKey}/`) && SNAPSHOT_FILE.test(key.slice(folderKey.length + 1));
+}
 
 export interface S3PrefixListing {
   /** Backups under the prefix, newest first. */
@@ -110,7 +126,8 @@ async function classify(
   const base = { name, key, uri: s3Uri(conn.bucket, key, true), objects };
   const manifestKey = joinKey(key, MANIFEST_FILE);
   if (!objects.some((object) => object.key === manifestKey)) {
-    return { ...base, kind: 'incomplete', time: newest(objects) };
+    const ours = objects.every((object) => isSnapshotKey(key, object.key));
+    return { ...base, kind: ours ? 'incomplete' : 'foreign', time: newest(objects) };
   }
   let text: string | undefined;
   try {
@@ -169,6 +186,8 @@ export function describeListing(backup: S3BackupListing): string {
       return `${backup.name}/ (incomplete: ${backup.objects.length} object(s), no manifest.json, last written ${when})`;
     case 'unreadable':
       return `${backup.name}/ (manifest.json unreadable: ${backup.error})`;
+    case 'foreign':
+      return `${backup.name}/ (not a backup: ${backup.objects.length} object(s), no manifest.json, not snapshot files)`;
   }
 }
 

@@ -7,7 +7,7 @@ import {
 import { MANIFEST_FILE } from '../manifest.js';
 import type { S3Connection } from './s3-client.js';
 import { S3Error, httpStatus, s3ErrorCode } from './s3-errors.js';
-import { listS3Backups, type S3BackupListing } from './s3-list.js';
+import { isSnapshotKey, listS3Backups, type S3BackupListing } from './s3-list.js';
 import { DAY_MS, checkRetentionPolicy, planRetention, type RetentionVerdict } from './retention.js';
 import { joinKey, s3Uri } from './s3-url.js';
 
@@ -115,6 +115,9 @@ async function abortAbandonedUploads(
     for (const upload of page.Uploads ?? []) {
       if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() >= cutoff)
         continue;
+      // Only our own: prefix/<backup>/<collection>.snapshot[.age]; another tool's uploads are its business.
+      const folder = upload.Key.slice(0, upload.Key.lastIndexOf('/'));
+      if (folder.slice(prefix.length).includes('/') || !isSnapshotKey(folder, upload.Key)) continue;
       await conn.client.send(
         new AbortMultipartUploadCommand({ Bucket: conn.bucket, Key: upload.Key, UploadId: upload.UploadId }),
       );
@@ -140,9 +143,14 @@ export async function applyS3Retention(
   const abandonedAfterMs = options.abandonedAfterMs ?? DAY_MS;
   const { backups } = await listS3Backups(conn);
   const written = backups.find((backup) => backup.name === options.justWritten);
-  if (!written || written.kind !== 'complete') {
+  if (!written || written.kind !== 'complete' || !written.manifest.complete) {
+    const state = !written
+      ? 'is not there'
+      : written.kind !== 'complete'
+        ? 'has no readable manifest.json'
+        : `is partial (${written.manifest.failed.map((f) => f.name).join(', ')} failed)`;
     throw new S3Error(
-      `Retention runs only after a complete backup, and ${s3Uri(conn.bucket, joinKey(conn.prefix, options.justWritten), true)} ${written ? 'has no readable manifest.json' : 'is not there'}; nothing was deleted.`,
+      `Retention runs only after a complete backup, and ${s3Uri(conn.bucket, joinKey(conn.prefix, options.justWritten), true)} ${state}; nothing was deleted.`,
       's3-url',
     );
   }

@@ -13,8 +13,10 @@ export {
 export {
   chooseS3Backup,
   describeListing,
+  isSnapshotKey,
   listS3Backups,
   type CompleteS3Backup,
+  type ForeignS3Folder,
   type IncompleteS3Backup,
   type S3BackupChoice,
   type S3BackupListing,

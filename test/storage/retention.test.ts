@@ -128,6 +128,20 @@ describe('planRetention', () => {
     expect(kept).toContain('odd');
   });
 
+  it('never touches a folder that is not a backup (other data under the same prefix)', () => {
+    const candidates: RetentionCandidate[] = [
+      ...daily(2),
+      { name: 'photos', kind: 'foreign', time: daysAgo(100), collections: [] },
+    ];
+    const { deleted, result } = plan(candidates, { keep: 1, keepDays: 1 });
+    expect(deleted).toEqual(['day-1']);
+    expect(result.keep.find((v) => v.name === 'photos')!.reason).toMatch(/not a backup/);
+  });
+
+  it('keeps a lone backup with keep 1', () => {
+    expect(plan(daily(1), { keep: 1 }).deleted).toEqual([]);
+  });
+
   it('orders backups made in the same second by name', () => {
     const same = new Date(NOW.getTime() - 1000);
     const candidates: RetentionCandidate[] = [
@@ -169,6 +183,7 @@ describe('planRetention properties', () => {
       'complete',
       'incomplete',
       'unreadable',
+      'foreign',
     ),
     ageHours: fc.integer({ min: 0, max: 24 * 60 }),
     collections: fc.subarray(collectionNames),
@@ -203,7 +218,7 @@ describe('planRetention properties', () => {
     );
   });
 
-  it('never deletes the backup just written, an unreadable one, or an upload less than a day old', () => {
+  it('never deletes the backup just written, an unreadable one, a foreign folder, or an upload less than a day old', () => {
     fc.assert(
       fc.property(world, ({ candidates, policy }) => {
         const byName = new Map(candidates.map((c) => [c.name, c]));
@@ -211,6 +226,7 @@ describe('planRetention properties', () => {
           const c = byName.get(verdict.name)!;
           expect(c.name).not.toBe(policy.justWritten);
           expect(c.kind).not.toBe('unreadable');
+          expect(c.kind).not.toBe('foreign');
           if (c.kind === 'incomplete') expect(NOW.getTime() - c.time.getTime()).toBeGreaterThan(DAY_MS);
         }
       }),

@@ -1,7 +1,7 @@
 // Faults a store or a network causes, injected by a proxy in front of the real versitygw: dropped
 // connections (retried), a store that refuses S3 checksums (uploads go on without them) or multipart
 // uploads (a clear error), and what an upload that finally fails leaves behind (no manifest.json).
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
@@ -175,6 +175,34 @@ describe.skipIf(versitygwMissing !== undefined)('S3 faults (proxy in front of ve
           .digest('hex'),
       ).toBe(manifest.collections[i]!.sha256);
     }
+  });
+
+  it('signs part bodies as UNSIGNED-PAYLOAD only when a signed S3 checksum covers them', async () => {
+    const seen: Array<[string, string]> = [];
+    proxy.setRule((req) => {
+      if (req.method === 'PUT') {
+        seen.push([
+          String(req.headers['x-amz-checksum-sha256'] ?? 'none'),
+          String(req.headers['x-amz-content-sha256']),
+        ]);
+      }
+      return undefined;
+    });
+    const { folder } = await makeBackupFolder(path.join(work, 'unsigned'), 'b', [
+      { name: 'c', bytes: 11 * MIB },
+    ]);
+    await uploadBackupToS3(connect('unsigned'), folder, { partSize: 5 * MIB });
+    // Three parts and manifest.json, each with its SHA-256 checksum header, none hashed twice.
+    expect(seen).toHaveLength(4);
+    for (const [checksum, payload] of seen) {
+      expect(checksum).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(payload).toBe('UNSIGNED-PAYLOAD');
+    }
+    // Without S3 checksums (a store that refuses them) the payload stays signed.
+    seen.length = 0;
+    const plain = connect('unsigned').plainClient();
+    await plain.send(new PutObjectCommand({ Bucket: server.bucket, Key: 'unsigned/plain', Body: 'x' }));
+    expect(seen).toEqual([['none', createHash('sha256').update('x').digest('hex')]]);
   });
 
   it('downloads again an object whose response was cut mid-body', async () => {

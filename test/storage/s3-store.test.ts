@@ -217,6 +217,11 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     expect(sameDay.deleted).toEqual([]);
     expect(sameDay.kept.find((k) => k.name === 'backup-2')?.reason).toMatch(/may still be running/);
 
+    // Other data under the same prefix is no backup: never touched, however old.
+    await server.client.send(
+      new PutObjectCommand({ Bucket: server.bucket, Key: 'interrupted/notes/readme.txt', Body: 'mine' }),
+    );
+
     // Two days later it is abandoned: removed, and the complete backups are untouched.
     const later = await applyS3Retention(conn, {
       keep: 5,
@@ -226,11 +231,13 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     });
     expect(later.deleted.map((d) => [d.name, d.kind])).toEqual([['backup-2', 'incomplete']]);
     expect(later.deleted[0]!.reason).toMatch(/abandoned upload/);
+    expect(later.kept.find((k) => k.name === 'notes')).toMatchObject({ kind: 'foreign' });
     expect(await keysUnder(server, 'interrupted/')).toEqual([
       'interrupted/backup-1/a.snapshot',
       'interrupted/backup-1/manifest.json',
       'interrupted/backup-3/a.snapshot',
       'interrupted/backup-3/manifest.json',
+      'interrupted/notes/readme.txt',
     ]);
   });
 
@@ -239,7 +246,11 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     await expect(
       applyS3Retention(conn, { keep: 1, keepDays: 0, justWritten: 'no-such-backup' }),
     ).rejects.toThrow(/Retention runs only after a complete backup.*nothing was deleted/);
-    expect((await listS3Backups(conn)).backups.length).toBe(2);
+    expect((await listS3Backups(conn)).backups.map((b) => `${b.name} ${b.kind}`).sort()).toEqual([
+      'backup-1 complete',
+      'backup-3 complete',
+      'notes foreign',
+    ]);
   });
 
   it('fails the download of an object changed by one byte in the bucket, naming it, before returning anything', async () => {
