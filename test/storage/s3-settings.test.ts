@@ -1,7 +1,9 @@
 // Parsing of s3-url, s3-endpoint and s3-region, and the wording of S3 errors (no server needed).
 import { describe, expect, it } from 'vitest';
 import { explainS3Error, S3Error, redact } from '../../src/storage/s3-errors.js';
-import { parseEndpoint, resolveRegion } from '../../src/storage/s3-client.js';
+import { connectS3, parseEndpoint, resolveRegion } from '../../src/storage/s3-client.js';
+import type { CompleteS3Backup } from '../../src/storage/s3-list.js';
+import { presignBackupUrls } from '../../src/storage/s3-presign.js';
 import { checkBackupName, joinKey, parseS3Url, s3Uri } from '../../src/storage/s3-url.js';
 import { partSizeFor } from '../../src/storage/s3-upload.js';
 
@@ -176,6 +178,45 @@ describe('explainS3Error', () => {
   it('redacts only values long enough to be credentials', () => {
     expect(redact('key abc and wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', ['abc', context.secrets[1]!])).toBe(
       'key abc and ***',
+    );
+  });
+});
+
+describe('presignBackupUrls refusals (no request sent)', () => {
+  const conn = connectS3({
+    url: 's3://bucket/p',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'AKIAEXAMPLEKEY01', secretAccessKey: 'secret-example-value-1234' },
+  });
+  const backup = (encryption: 'age-scrypt' | null): CompleteS3Backup => ({
+    kind: 'complete',
+    name: 'b',
+    key: 'p/b',
+    uri: 's3://bucket/p/b/',
+    objects: [],
+    time: new Date(),
+    manifestText: '{}',
+    manifest: {
+      format: 'qdrant-snapshot-manifest',
+      version: 1,
+      created_at: new Date().toISOString(),
+      qdrant_version: '1.19.0',
+      complete: true,
+      encryption,
+      collections: [],
+      failed: [],
+    },
+  });
+
+  it('refuses an encrypted backup: Qdrant cannot decrypt what it pulls', async () => {
+    await expect(presignBackupUrls(conn, backup('age-scrypt'))).rejects.toThrow(
+      /is encrypted \(age-scrypt\).*Use restore-method: upload/,
+    );
+  });
+
+  it('refuses an expiry SigV4 cannot sign', async () => {
+    await expect(presignBackupUrls(conn, backup(null), { expiresInSeconds: 8 * 24 * 3600 })).rejects.toThrow(
+      /1 second to 7 days/,
     );
   });
 });
