@@ -15,6 +15,8 @@ export interface S3Settings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Attempts per request, network drops and 5xx included (default 5). */
   maxAttempts?: number;
+  /** How a malformed `url` is named in the error (default 's3-url'; the CLI passes '--to' or '--from'). */
+  urlSetting?: string;
   /** Where AWS_REGION and the credential variables are read for defaults and redaction (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -78,7 +80,7 @@ export function parseEndpoint(endpoint: string | undefined): string | undefined 
 /** Validates the settings and makes the clients; nothing is sent until the first call. */
 export function connectS3(settings: S3Settings): S3Connection {
   const env = settings.env ?? process.env;
-  const location = parseS3Url(settings.url);
+  const location = parseS3Url(settings.url, settings.urlSetting);
   const endpoint = parseEndpoint(settings.endpoint);
   const region = resolveRegion(settings.region, env);
   // The SDK warns on Node < 22 about its releases after January 2027; this pinned release runs on Node 20.

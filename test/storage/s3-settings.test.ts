@@ -49,6 +49,9 @@ describe('parseS3Url', () => {
 
   it('names the setting it is given (the CLI says --to or --from)', () => {
     expect(() => parseS3Url('nope', '--to')).toThrow(/^--to "nope" is not an s3:\/\/ URL/);
+    expect(() => connectS3({ url: 's3:/x', urlSetting: '--from' })).toThrow(
+      /^--from "s3:\/x" is not an s3:\/\/ URL/,
+    );
   });
 });
 
