@@ -254,7 +254,7 @@ async function scenario1() {
       if (variant === 'ours') {
         const out = path.join(DATA, `s1-out-${run}`);
         const { result, folder, manifest } = await cliBackup(emu.url, out, collection, 1);
-        if (manifest.collections[0]?.snapshot_sha256 !== snap.sha256)
+        if (manifest.collections[0]?.files[0].snapshot_sha256 !== snap.sha256)
           throw new Error('the backup manifest records another SHA-256 than the snapshot file has');
         ours.push(result.ms);
         const downloading = lineTime(result, /created \(\d+ bytes\); downloading/);
@@ -355,7 +355,7 @@ async function scenario2() {
   }
   const { folder, collection, snap } = backupOf1;
   const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
-  const file = path.join(folder, manifest.collections[0].file);
+  const file = path.join(folder, manifest.collections[0].files[0].file);
   const target = 'bench_restored';
   const uploadUrl = `${emu.url}/collections/${target}/snapshots/upload?priority=snapshot&wait=true&checksum=${snap.sha256}`;
   const ours = [];
@@ -652,7 +652,7 @@ async function scenario5() {
           const artifact = (await svc.artifacts()).at(-1);
           if (!artifact?.finalized) throw new Error('the action uploaded no finalized artifact');
           const manifest = JSON.parse(await readFile(path.join(work, 'backup', 'manifest.json'), 'utf8'));
-          snapshotBytes = manifest.collections[0].size;
+          snapshotBytes = manifest.collections[0].files[0].size;
           time[level].push(r.ms);
           // @actions/artifact starts with "Artifact name is valid!"; the action ends with "Uploaded artifact".
           const uploadStart = lineTime(r, /^Artifact name is valid!|^Uploading artifact/);

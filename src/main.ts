@@ -1,9 +1,10 @@
 import * as core from '@actions/core';
-import { runAction } from './action.js';
-import { actionReporter } from './action-reporter.js';
-import { ActionError, describeError } from './errors.js';
-import { parseInputs, readFromEnv } from './inputs.js';
-import { markMainFailed } from './server/start.js';
+import { parseInputs, readFromEnv } from './action/inputs.js';
+import { markMainFailed } from './action/post-state.js';
+import { actionReporter } from './action/reporter.js';
+import { runAction } from './action/run.js';
+import { ACTION_WORDING } from './action/wording.js';
+import { ActionError, describeError } from './core/errors.js';
 
 const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key'];
 
@@ -15,11 +16,10 @@ async function main(): Promise<void> {
     if (value) core.setSecret(value);
   }
   try {
-    const options = parseInputs(read);
-    await runAction(options, actionReporter);
+    await runAction(parseInputs(read), actionReporter);
   } catch (error) {
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(describeError(error));
+    core.setFailed(describeError(error, ACTION_WORDING));
     // Tells the post step to print the started server's log.
     markMainFailed();
   }

@@ -1,26 +1,89 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { tap } from '../tap.js';
+import { TarEndCheck } from '../util/tar-end.js';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ActionError } from '../errors.js';
+import { ActionError } from '../core/errors.js';
+import { advice, say, setting, type Message } from '../core/wording.js';
+import { tap } from '../util/tap.js';
 import { QdrantError, hintFor, isConnectionError, isRetryableCode, networkCode } from './errors.js';
 import { postMultipartFile } from './multipart-upload.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import type {
   AliasDescription,
   AliasOperation,
+  ClusterStatus,
+  CollectionClusterInfo,
   CollectionInfo,
+  CreateCollection,
+  CreateShardingKey,
+  PayloadFieldSchema,
+  ShardKey,
+  ShardKeysResponse,
   CollectionsAliasesResponse,
   CollectionsResponse,
   CountResult,
+  PointId,
+  PointRecord,
+  ScrollPage,
   SnapshotDescription,
   SnapshotPriority,
   VersionInfo,
 } from './types.js';
+
+/** Snapshot work in progress or done on one collection, from the server's telemetry. */
+export interface SnapshotActivity {
+  running: number;
+  recovering: number;
+}
+
+interface Telemetry {
+  collections?: {
+    snapshots?: {
+      id: string;
+      running_snapshots?: number | null;
+      running_snapshot_recovery?: number | null;
+    }[];
+  };
+}
+
+/** Node's codes for a certificate it does not trust. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Where an upload's copy is kept on the server: a collection's snapshots or a shard's. */
+interface UploadPlace {
+  collection: string;
+  list: () => Promise<SnapshotDescription[]>;
+  remove: (name: string) => Promise<void>;
+}
+
+const SETTLE_POLL_MS = 500;
+const SETTLE_GRACE_MS = 5_000;
+
+/**
+ * After this failure the server may have received the request and may still be carrying it out: the
+ * connection broke after it was made, or a proxy answered for it.
+ */
+function mayHaveReachedServer(error: QdrantError): boolean {
+  const { status, code } = error.details;
+  if (status !== undefined) return status === 502 || status === 504 || status === 408;
+  return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(
+    code ?? '',
+  );
+}
 
 export interface ClientOptions {
   url: string;
@@ -28,7 +91,8 @@ export interface ClientOptions {
   /** Deadline of one call (a whole snapshot creation, download or upload included), in ms. */
   timeoutMs: number;
   retry?: RetryPolicy;
-  onRetry?: (message: string) => void;
+  /** Told of each retry: the failure, and a note on when and which attempt follows. */
+  onRetry?: (error: QdrantError, note: string) => void;
 }
 
 export interface DownloadResult {
@@ -65,6 +129,8 @@ export class ChecksumMismatchError extends ActionError {
 interface CallOptions {
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** A body already serialised as JSON (point ids above 2^53 cannot go through JSON.stringify). */
+  json?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -78,6 +144,11 @@ interface Envelope<T> {
 /** The file name an upload is sent under; Qdrant keeps the upload among the snapshots under this name. */
 export function uploadedSnapshotName(collection: string): string {
   return `${collection}-qdrant-snapshot-action-upload.snapshot`;
+}
+
+/** The file name a shard snapshot upload is sent under. */
+export function uploadedShardSnapshotName(collection: string, shard: number): string {
+  return `${collection}-shard-${shard}-qdrant-snapshot-action-upload.snapshot`;
 }
 
 const path = (strings: TemplateStringsArray, ...names: string[]): string =>
@@ -117,20 +188,6 @@ export class QdrantClient {
     return info;
   }
 
-  /** `GET /readyz`: true once the server accepts requests. */
-  async ready(signal?: AbortSignal): Promise<boolean> {
-    try {
-      const response = await request(`${this.url}/readyz`, {
-        dispatcher: this.agent,
-        signal: signal ?? AbortSignal.timeout(5_000),
-      });
-      await response.body.dump();
-      return response.statusCode === 200;
-    } catch {
-      return false;
-    }
-  }
-
   // --- Collections ---------------------------------------------------------------------------------
 
   async listCollections(): Promise<string[]> {
@@ -142,18 +199,63 @@ export class QdrantClient {
     return this.get<CollectionInfo>(path`/collections/${collection}`);
   }
 
-  async collectionExists(collection: string): Promise<boolean> {
-    return (await this.listCollections()).includes(collection);
-  }
-
-  /** Exact point count; `points_count` in collection info is only approximate. */
-  async exactCount(collection: string): Promise<number> {
+  /**
+   * Exact point count; `points_count` in collection info is only approximate. With `shardKey`, the points
+   * of that shard key only (custom sharding).
+   */
+  async exactCount(collection: string, options: { shardKey?: ShardKey } = {}): Promise<number> {
+    const body =
+      options.shardKey === undefined ? { exact: true } : { exact: true, shard_key: options.shardKey };
     const result = await this.retried(() =>
-      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, {
-        body: { exact: true },
-      }),
+      this.send<CountResult>('POST', path`/collections/${collection}/points/count`, { body }),
     );
     return result.count;
+  }
+
+  /** `PUT /collections/{c}`: creates a collection (fails when it exists). */
+  async createCollection(collection: string, config: CreateCollection): Promise<void> {
+    await this.retried(() => this.send<boolean>('PUT', path`/collections/${collection}`, { body: config }));
+  }
+
+  /** `PUT /collections/{c}/index?wait=true`: creates a payload index. */
+  async createPayloadIndex(collection: string, field: string, schema: PayloadFieldSchema): Promise<void> {
+    await this.retried(() =>
+      this.send<unknown>('PUT', path`/collections/${collection}/index`, {
+        query: { wait: 'true' },
+        body: { field_name: field, field_schema: schema },
+      }),
+    );
+  }
+
+  // --- Cluster -------------------------------------------------------------------------------------
+
+  /** `GET /cluster`: distributed mode on or off, this peer's id, the peers and their p2p URIs. */
+  async clusterInfo(): Promise<ClusterStatus> {
+    return this.get<ClusterStatus>('/cluster');
+  }
+
+  /**
+   * `GET /collections/{c}/cluster`: the shards this node holds (with an estimated, not exact, point count:
+   * Qdrant counts them with `exact: false`, collection_ops.rs `cluster_info`) and every replica elsewhere.
+   */
+  async collectionClusterInfo(collection: string): Promise<CollectionClusterInfo> {
+    return this.get<CollectionClusterInfo>(path`/collections/${collection}/cluster`);
+  }
+
+  /** `GET /collections/{c}/shards`: the shard keys (custom sharding); [] for auto sharding. */
+  async listShardKeys(collection: string): Promise<ShardKey[]> {
+    const result = await this.get<ShardKeysResponse>(path`/collections/${collection}/shards`);
+    return (result.shard_keys ?? []).map((description) => description.key);
+  }
+
+  /**
+   * `PUT /collections/{c}/shards`: creates a shard key. Needs distributed mode: a plain node refuses
+   * (1.18: 400 "Distributed mode disabled"; 1.19: 405 "Qdrant is running in standalone mode").
+   */
+  async createShardKey(collection: string, request: CreateShardingKey): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>('PUT', path`/collections/${collection}/shards`, { body: request }),
+    );
   }
 
   // --- Aliases -------------------------------------------------------------------------------------
@@ -182,34 +284,86 @@ export class QdrantClient {
   }
 
   /**
-   * Creates a snapshot and waits for it. Safe to repeat: when an attempt fails after the server may have
-   * started writing, the snapshots that appeared since are deleted before the next attempt, and once more
-   * after the attempt that succeeded.
+   * Creates a snapshot and waits for it. Qdrant goes on creating a snapshot after the client is gone and
+   * lists it only once complete, so after a failure that may have reached the server (a dropped connection,
+   * a proxy's 502/504) the next attempt first waits for that creation and adopts its snapshot instead of
+   * starting a second one. Nothing made by anyone else is ever deleted.
    */
   async createSnapshot(collection: string, signal?: AbortSignal): Promise<SnapshotDescription> {
-    const before = new Set((await this.listSnapshots(collection)).map((s) => s.name));
-    const deleteOrphans = async (keep?: string) => {
-      const orphans = (await this.listSnapshots(collection).catch(() => [])).filter(
-        (s) => !before.has(s.name) && s.name !== keep,
-      );
-      for (const orphan of orphans) await this.deleteSnapshot(collection, orphan.name).catch(() => {});
-    };
-    let retried = false;
-    const made = await this.retried(
-      () =>
-        this.send<SnapshotDescription>('POST', path`/collections/${collection}/snapshots`, {
+    return this.createSnapshotAt(path`/collections/${collection}/snapshots`, collection, {
+      list: () => this.listSnapshots(collection),
+      signal,
+    });
+  }
+
+  private async createSnapshotAt(
+    route: string,
+    collection: string,
+    at: { list: () => Promise<SnapshotDescription[]>; signal?: AbortSignal },
+  ): Promise<SnapshotDescription> {
+    const before = new Set((await at.list()).map((s) => s.name));
+    let lastError: QdrantError | undefined;
+    return this.retried(async () => {
+      if (lastError && mayHaveReachedServer(lastError)) {
+        const adopted = await this.settleCreation(collection, before, at);
+        if (adopted) return adopted;
+      }
+      try {
+        return await this.send<SnapshotDescription>('POST', route, {
           query: { wait: 'true' },
-          signal,
-        }),
-      async () => {
-        retried = true;
-        await deleteOrphans();
-      },
-    );
-    // Fix: a creation whose connection dropped goes on on the server and may land only after the cleanup
-    // before the retry (found by the test that restarts the server mid-creation): clean up again now.
-    if (retried) await deleteOrphans(made.name);
-    return made;
+          signal: at.signal,
+        });
+      } catch (error) {
+        if (error instanceof QdrantError) lastError = error;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * What the server is doing with a collection's snapshots, read from its telemetry; undefined where the
+   * telemetry cannot be read (a key without global read access, a proxy that hides it).
+   */
+  async snapshotActivity(collection: string): Promise<SnapshotActivity | undefined> {
+    try {
+      const telemetry = await this.send<Telemetry>('GET', '/telemetry', {
+        query: { details_level: '2' },
+        timeoutMs: 30_000,
+      });
+      const entry = telemetry.collections?.snapshots?.find((s) => s.id === collection);
+      return {
+        running: entry?.running_snapshots ?? 0,
+        recovering: entry?.running_snapshot_recovery ?? 0,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Waits for a creation that an earlier attempt may have started; its snapshot, or undefined if none.
+   * Telemetry is read only here, after a failure: on a server with many collections it is large.
+   */
+  private async settleCreation(
+    collection: string,
+    before: Set<string>,
+    at: { list: () => Promise<SnapshotDescription[]>; signal?: AbortSignal },
+  ): Promise<SnapshotDescription | undefined> {
+    const started = Date.now();
+    for (;;) {
+      const fresh = (await at.list())
+        .filter((s) => !before.has(s.name))
+        .sort((a, b) => String(b.creation_time).localeCompare(String(a.creation_time)));
+      if (fresh[0]) return fresh[0];
+      const activity = await this.snapshotActivity(collection);
+      const waited = Date.now() - started;
+      // A request still in flight has not started yet: it gets a short grace period, as does everything
+      // when the telemetry cannot be read.
+      const running = activity !== undefined && activity.running > 0;
+      if (!running && waited > (activity ? SETTLE_POLL_MS * 2 : SETTLE_GRACE_MS)) return undefined;
+      if (waited > this.options.timeoutMs) return undefined;
+      await sleep(SETTLE_POLL_MS, undefined, { signal: at.signal });
+    }
   }
 
   /**
@@ -223,15 +377,22 @@ export class QdrantClient {
     options: DownloadOptions = {},
   ): Promise<DownloadResult> {
     const route = path`/collections/${collection}/snapshots/${snapshot}`;
+    return this.downloadTo(route, destination, options, `snapshot ${snapshot} of ${collection}`);
+  }
+
+  /** The download machinery of every snapshot route: one pass to disk, hashed, renamed when complete. */
+  private async downloadTo(
+    route: string,
+    destination: string,
+    options: DownloadOptions,
+    what: string,
+    checkTarEnd = false,
+  ): Promise<DownloadResult> {
     const partial = `${destination}.partial`;
     try {
-      const result = await this.retried(() => this.downloadOnce(route, partial, options));
+      const result = await this.retried(() => this.downloadOnce(route, partial, options, checkTarEnd));
       if (options.expectedSha256 && options.expectedSha256 !== result.sha256) {
-        throw new ChecksumMismatchError(
-          options.expectedSha256,
-          result.sha256,
-          `snapshot ${snapshot} of ${collection}`,
-        );
+        throw new ChecksumMismatchError(options.expectedSha256, result.sha256, what);
       }
       await rename(partial, destination);
       return result;
@@ -245,6 +406,7 @@ export class QdrantClient {
     route: string,
     partial: string,
     options: DownloadOptions,
+    checkTarEnd: boolean,
   ): Promise<DownloadResult> {
     const { response, fail } = await this.open('GET', route, { signal: options.signal });
     const { body, headers } = response;
@@ -253,8 +415,10 @@ export class QdrantClient {
     const stored = createHash('sha256');
     let size = 0;
     let storedSize = 0;
+    const tarEnd = checkTarEnd ? new TarEndCheck() : undefined;
     const wireTap = tap((chunk) => {
       wire.update(chunk);
+      tarEnd?.update(chunk);
       size += chunk.length;
       options.onProgress?.(size, total);
     });
@@ -278,18 +442,27 @@ export class QdrantClient {
         code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
       });
     }
+    const incomplete = tarEnd?.incomplete;
+    if (incomplete) {
+      // Retryable like any download that ended early: the next attempt asks for a fresh snapshot.
+      throw new QdrantError(`The snapshot streamed from ${route} is incomplete: ${incomplete}.`, {
+        method: 'GET',
+        path: route,
+        code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+      });
+    }
     return { size, sha256: wire.digest('hex'), storedSize, storedSha256: stored.digest('hex') };
   }
 
   /**
    * Recovers `collection` from a snapshot file by upload (`priority=snapshot`: without it a new
    * collection can end up empty). The server checks `checksum` before touching anything. The file is
-   * reopened on every attempt, so a retry sends it whole again.
+   * reopened on every attempt, so a retry sends it whole again. Qdrant keeps the uploaded file among the
+   * collection's snapshots: it is deleted afterwards, so a restore leaves nothing behind on the server.
    *
-   * The multipart body is written by hand through node:http(s) from a pool of four reused 256 KiB buffers,
-   * not as an undici FormData over `openAsBlob`: that allocated a fresh buffer per chunk, so a restore
-   * peaked at 134 MiB RSS on Node 20 and up to 167 MiB on Node 24, and uploaded 1.1-1.2x slower than
-   * `curl -F`. With the pool, memory stays constant whatever the snapshot's size (bench/README.md).
+   * The multipart body is written by hand through node:http(s) from a pool of reused buffers, not as an
+   * undici FormData over `openAsBlob`, which allocates a fresh buffer per chunk: memory stays constant
+   * whatever the snapshot's size (bench/README.md has the figures).
    */
   async uploadSnapshot(
     collection: string,
@@ -297,10 +470,165 @@ export class QdrantClient {
     options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
   ): Promise<void> {
     const route = path`/collections/${collection}/snapshots/upload`;
+    await this.uploadTo(route, file, uploadedSnapshotName(collection), options, {
+      collection,
+      list: () => this.listSnapshots(collection),
+      remove: (name) => this.deleteSnapshot(collection, name),
+    });
+  }
+
+  private async uploadTo(
+    route: string,
+    file: string,
+    filename: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+    at: UploadPlace,
+  ): Promise<void> {
     const query = { wait: 'true', priority: options.priority ?? 'snapshot', checksum: options.checksum };
-    await this.retried(() =>
-      this.uploadOnce(route, file, uploadedSnapshotName(collection), { query, signal: options.signal }),
+    const { size } = await stat(file);
+    let lastError: QdrantError | undefined;
+    try {
+      await this.retried(async () => {
+        // Qdrant keeps recovering after the client is gone: after a failure that may have reached it, a
+        // second upload would start a second recovery. The copy it keeps of a complete upload says it
+        // arrived.
+        if (lastError && mayHaveReachedServer(lastError)) {
+          if (await this.settleRecovery(at, filename, size, options.signal)) return true;
+        }
+        try {
+          return await this.uploadOnce(route, file, filename, { query, signal: options.signal });
+        } catch (error) {
+          if (error instanceof QdrantError) lastError = error;
+          throw error;
+        }
+      });
+    } finally {
+      // Qdrant keeps the uploaded file among the snapshots whatever the outcome.
+      await at.remove(filename).catch(() => {});
+    }
+  }
+
+  /**
+   * True when an earlier attempt's upload reached the server whole and its recovery has ended. The upload
+   * may still be arriving when the client hears of the failure, so its absence is trusted only after a
+   * grace period.
+   */
+  private async settleRecovery(
+    at: UploadPlace,
+    uploaded: string,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const started = Date.now();
+    let arrivedAt: number | undefined;
+    for (;;) {
+      const activity = await this.snapshotActivity(at.collection);
+      const waited = Date.now() - started;
+      if (waited > this.options.timeoutMs) return false;
+      if (!activity || activity.recovering === 0) {
+        const copies = await at.list().catch(() => []);
+        if (copies.some((s) => s.name === uploaded && s.size === size)) {
+          // Without telemetry nothing says when the recovery ends: give it the grace period too.
+          if (activity) return true;
+          arrivedAt ??= Date.now();
+          if (Date.now() - arrivedAt > SETTLE_GRACE_MS) return true;
+        } else if (waited > SETTLE_GRACE_MS) {
+          return false;
+        }
+      }
+      await sleep(SETTLE_POLL_MS, undefined, { signal });
+    }
+  }
+
+  // --- Shard snapshots (each works only on a node holding a replica of the shard) ------------------
+
+  async listShardSnapshots(collection: string, shard: number): Promise<SnapshotDescription[]> {
+    return this.get<SnapshotDescription[]>(
+      path`/collections/${collection}/shards/${String(shard)}/snapshots`,
     );
+  }
+
+  async deleteShardSnapshot(collection: string, shard: number, snapshot: string): Promise<void> {
+    await this.retried(() =>
+      this.send<boolean>(
+        'DELETE',
+        path`/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`,
+        { query: { wait: 'true' } },
+      ),
+    );
+  }
+
+  /** `POST /collections/{c}/shards/{s}/snapshots?wait=true`, repeated safely as createSnapshot is. */
+  async createShardSnapshot(
+    collection: string,
+    shard: number,
+    signal?: AbortSignal,
+  ): Promise<SnapshotDescription> {
+    return this.createSnapshotAt(
+      path`/collections/${collection}/shards/${String(shard)}/snapshots`,
+      collection,
+      {
+        list: () => this.listShardSnapshots(collection, shard),
+        signal,
+      },
+    );
+  }
+
+  /** Downloads a named shard snapshot (made by createShardSnapshot) like downloadSnapshot does. */
+  async downloadShardSnapshot(
+    collection: string,
+    shard: number,
+    snapshot: string,
+    destination: string,
+    options: DownloadOptions = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshots/${snapshot}`;
+    return this.downloadTo(
+      route,
+      destination,
+      options,
+      `snapshot ${snapshot} of shard ${shard} of ${collection}`,
+    );
+  }
+
+  /**
+   * `GET /collections/{c}/shards/{s}/snapshot`: a fresh shard snapshot streamed straight to `destination`,
+   * never written to the server's disk. No checksum comes first: the SHA-256 is computed in the same pass,
+   * and the archive must reach its end-of-archive marker (a failure on the server ends the stream early
+   * but cleanly). A retry asks for a new snapshot.
+   */
+  async streamShardSnapshot(
+    collection: string,
+    shard: number,
+    destination: string,
+    options: Omit<DownloadOptions, 'expectedSha256'> = {},
+  ): Promise<DownloadResult> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshot`;
+    return this.downloadTo(
+      route,
+      destination,
+      options,
+      `the snapshot of shard ${shard} of ${collection}`,
+      true,
+    );
+  }
+
+  /**
+   * Recovers one shard from a snapshot file by upload (`POST .../shards/{s}/snapshots/upload`). The node
+   * must hold a replica of the shard; the other replicas turn Dead or Partial and then recover from it.
+   */
+  async uploadShardSnapshot(
+    collection: string,
+    shard: number,
+    file: string,
+    options: { checksum: string; priority?: SnapshotPriority; signal?: AbortSignal },
+  ): Promise<void> {
+    const route = path`/collections/${collection}/shards/${String(shard)}/snapshots/upload`;
+    await this.uploadTo(route, file, uploadedShardSnapshotName(collection, shard), options, {
+      collection,
+      list: () => this.listShardSnapshots(collection, shard),
+      remove: (name) => this.deleteShardSnapshot(collection, shard, name),
+    });
   }
 
   private async uploadOnce(
@@ -308,7 +636,7 @@ export class QdrantClient {
     file: string,
     filename: string,
     options: CallOptions,
-  ): Promise<boolean> {
+  ): Promise<boolean | null> {
     const method = 'POST';
     const { url, signal, fail } = this.prepare(method, route, options);
     this.uploadAgent ??=
@@ -330,9 +658,91 @@ export class QdrantClient {
     const { statusCode, headers, text, bodyError } = answer;
     if (statusCode >= 200 && statusCode < 300) {
       if (bodyError !== undefined) throw fail(bodyError);
-      return this.parseAnswer<boolean>(method, route, statusCode, text);
+      // A collection upload answers true, a shard upload null.
+      return this.parseAnswer<boolean | null>(method, route, statusCode, text);
     }
     throw await this.httpError(method, route, statusCode, text, headers['retry-after']);
+  }
+
+  // --- Points (read-only) --------------------------------------------------------------------------
+
+  /**
+   * One page of `POST /collections/{c}/points/scroll`, in id order; `next_page_offset` is null after the
+   * last page. Read-only, so retried like a GET.
+   */
+  async scrollPoints(collection: string, options: PointReadOptions & PageOptions): Promise<ScrollPage> {
+    const route = path`/collections/${collection}/points/scroll`;
+    const body = (withVector: boolean, withPayload: boolean) =>
+      pointsJson({
+        limit: options.limit,
+        offset: options.offset ?? undefined,
+        with_vector: withVector,
+        with_payload: withPayload,
+      });
+    const page = await this.postPoints<ScrollPage>(
+      route,
+      body(options.withVector ?? false, options.withPayload ?? false),
+      options.signal,
+    );
+    const rounded = [...page.points.map((p) => p.id), page.next_page_offset];
+    if (rounded.every(isExactId)) return page;
+    const exact = await this.exactIds(route, body(false, false), page.points.length, options.signal);
+    return {
+      points: withExactIds(page.points, exact.ids, route),
+      next_page_offset: exact.next === undefined ? page.next_page_offset : exact.next,
+    };
+  }
+
+  /** `POST /collections/{c}/points`: the points with these ids (in no promised order); absent ids are left out. */
+  async retrievePoints(
+    collection: string,
+    ids: PointId[],
+    options: PointReadOptions = {},
+  ): Promise<PointRecord[]> {
+    const route = path`/collections/${collection}/points`;
+    const body = (withVector: boolean, withPayload: boolean) =>
+      pointsJson({ ids, with_vector: withVector, with_payload: withPayload });
+    const points = await this.postPoints<PointRecord[]>(
+      route,
+      body(options.withVector ?? false, options.withPayload ?? false),
+      options.signal,
+    );
+    if (points.every((p) => isExactId(p.id))) return points;
+    const exact = await this.exactIds(route, body(false, false), points.length, options.signal);
+    return withExactIds(points, exact.ids, route);
+  }
+
+  private postPoints<T>(route: string, json: string, signal?: AbortSignal): Promise<T> {
+    return this.retried(() => this.send<T>('POST', route, { json, signal }));
+  }
+
+  /**
+   * Integer ids above 2^53 lose digits in JSON.parse. The same request without vectors and payload is
+   * answered as `{"id":…}` records only, so the ids can be read exactly from its text.
+   */
+  private async exactIds(
+    route: string,
+    json: string,
+    expected: number,
+    signal?: AbortSignal,
+  ): Promise<{ ids: PointId[]; next?: PointId | null }> {
+    const text = await this.retried(async () => {
+      const { response, fail } = await this.open('POST', route, { json, signal });
+      try {
+        return await response.body.text();
+      } catch (error) {
+        throw fail(error);
+      }
+    });
+    const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]!));
+    if (ids.length !== expected) {
+      throw new QdrantError(
+        `The ids of ${route} changed between two reads (${expected} then ${ids.length} points): is the collection being written to?`,
+        { method: 'POST', path: route },
+      );
+    }
+    const next = /"next_page_offset":(\d+|"[^"]*"|null)/.exec(text)?.[1];
+    return { ids, next: next === undefined ? undefined : next === 'null' ? null : exactId(next) };
   }
 
   // --- Plumbing ------------------------------------------------------------------------------------
@@ -341,12 +751,12 @@ export class QdrantClient {
     return this.retried(() => this.send<T>('GET', route));
   }
 
-  private retried<T>(operation: () => Promise<T>, beforeRetry?: () => Promise<void>): Promise<T> {
+  private retried<T>(operation: () => Promise<T>): Promise<T> {
     return withRetry(operation, this.retry, {
-      beforeRetry,
       onRetry: (error, attempt, delayMs) =>
         this.options.onRetry?.(
-          `${error.message} Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
+          error,
+          `Retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts}).`,
         ),
     });
   }
@@ -396,7 +806,8 @@ export class QdrantClient {
     options: CallOptions,
   ): Promise<{ response: Dispatcher.ResponseData; fail: (error: unknown) => QdrantError | ActionError }> {
     const { url, signal, fail } = this.prepare(method, route, options);
-    const isJson = options.body !== undefined;
+    const json = options.json ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+    const isJson = json !== undefined;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -404,7 +815,7 @@ export class QdrantClient {
         dispatcher: this.agent,
         signal,
         headers: { ...this.headers, ...(isJson ? { 'content-type': 'application/json' } : {}) },
-        body: isJson ? JSON.stringify(options.body) : undefined,
+        body: json,
       });
     } catch (error) {
       throw fail(error);
@@ -432,10 +843,9 @@ export class QdrantClient {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     const started = Date.now();
-    // Fix: the deadline (or the caller's signal) may fire while the body streams. undici then destroys the
-    // body with the signal's reason (a DOMException TimeoutError), which used to surface as an unknown,
-    // retryable failure: each retry got a fresh deadline, so a 10-minute deadline could last 50 minutes.
-    // Both are now recognised by the state of the signals, whatever error undici reports.
+    // The deadline (or the caller's signal) may fire while the body streams; undici then destroys the body
+    // with the signal's reason, an error that would otherwise read as a retryable failure (and each retry
+    // gets a fresh deadline). Both are recognised by the state of the signals, whatever error undici reports.
     const fail = (error: unknown): QdrantError | ActionError => {
       if (deadline.aborted) return this.timedOut(method, route, Date.now() - started, timeoutMs);
       if (options.signal?.aborted) return this.cancelled(method, route, error);
@@ -457,33 +867,32 @@ export class QdrantClient {
       if (typeof parsed?.status?.error === 'string') qdrantMessage = parsed.status.error;
     } catch {}
     const trimmed = text.trim();
-    // Fix: only a 404 on `/` or an HTML 404 was recognised as "not Qdrant"; a proxy or another API answering
-    // a plain 404 on /collections read as "Qdrant answered 404". Every route this client calls exists in
-    // Qdrant, whose 404s are its JSON envelope or, for downloads, text starting "Not found:".
+    // Every route this client calls exists in Qdrant, whose 404s are its JSON envelope or, for downloads,
+    // text starting "Not found:": any other 404 (a proxy, another API) means the URL is not Qdrant.
     if (status === 404 && qdrantMessage === undefined && !/^Not found:/.test(trimmed)) {
       return this.notQdrant(method, route, `it answered 404 with ${describeBody(text)}`);
     }
-    // Fix: Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is
-    // its own error message, and the 404 hint below needs it.
+    // Qdrant renders some errors as text/plain (401, the upload's 403, download 404s); that text is its own
+    // error message, and the 404 hint below needs it.
     if (qdrantMessage === undefined && trimmed && !/^[{[<]/.test(trimmed) && trimmed.length <= 1000) {
       qdrantMessage = trimmed;
     }
-    let hint = hintFor(status, this.url, method);
+    let hint: Message = hintFor(status, this.url, method, route);
     const collection = /^\/collections\/([^/]+)/.exec(route)?.[1];
     if (
       status === 404 &&
       collection &&
       collection !== 'aliases' &&
-      // Fix: was /collection/i, which also matched "Snapshot my-collection-1.snapshot not found".
+      // Not just /collection/i, which also matches "Snapshot my-collection-1.snapshot not found".
       /\bCollection `[^`]*` (doesn't|does not) exist/i.test(qdrantMessage ?? '')
     ) {
       const existing = await this.listCollectionsQuietly();
-      hint = `Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`;
+      hint = [`Collections at ${this.url}: ${existing.length > 0 ? existing.join(', ') : 'none'}.`];
     }
     const retrySeconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     const detail = qdrantMessage ? `: ${qdrantMessage}` : text ? `: ${describeBody(text)}` : '';
     return new QdrantError(
-      `Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint ? ` ${hint}` : ''}`,
+      say`Qdrant answered ${status} to ${method} ${route}${detail}${/[.!?]$/.test(detail) ? '' : '.'}${hint.length ? ' ' : ''}${hint}`,
       {
         method,
         path: route,
@@ -509,8 +918,15 @@ export class QdrantClient {
     const code = networkCode(error);
     if (code === 'ECONNREFUSED') {
       return new QdrantError(
-        `Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check 'url' (REST port, usually 6333) or use 'start: docker' / 'start: binary'.`,
+        say`Cannot connect to Qdrant at ${this.url} (connection refused) for ${method} ${route}. Is Qdrant running at that URL? Check ${setting('url')} (REST port, usually 6333)${advice('start-qdrant')}.`,
         { method, path: route, code },
+        { cause: error },
+      );
+    }
+    if (code && CERTIFICATE_CODES.has(code)) {
+      return new QdrantError(
+        `The TLS certificate of ${this.url} is not trusted (${code}) for ${method} ${route}. For a self-signed certificate or a private CA, give its CA certificate to Node with the environment variable NODE_EXTRA_CA_CERTS=/path/to/ca.pem (in a workflow, the step's env:); otherwise fix the server's certificate. Verification is never switched off.`,
+        { method, path: route, code: 'TLS_CERTIFICATE' },
         { cause: error },
       );
     }
@@ -530,7 +946,7 @@ export class QdrantClient {
     }
     if (code === 'ENOSPC') {
       return new ActionError(
-        `The disk is full while writing ${route}: free space on the runner or point 'path' at a larger volume.`,
+        say`The disk is full while writing ${route}: free space, or point ${setting('path')} at a larger volume.`,
         { cause: error },
       );
     }
@@ -543,8 +959,8 @@ export class QdrantClient {
       );
     }
     if (error instanceof Error && error.name === 'AbortError') return this.cancelled(method, route, error);
-    // Fix: a local file error (the destination folder missing, no permission) used to become a retryable
-    // QdrantError and was retried as if the server had failed. It is the runner's problem: say so.
+    // A local file error (the destination folder missing, no permission) is the runner's problem, not the
+    // server's: say so, and do not retry it.
     const local = error as NodeJS.ErrnoException;
     if (local instanceof Error && typeof local.path === 'string' && typeof local.syscall === 'string') {
       return new ActionError(`Cannot access ${local.path} during ${method} ${route}: ${local.message}`, {
@@ -567,19 +983,64 @@ export class QdrantClient {
   }
 
   private timedOut(method: string, route: string, elapsedMs: number, timeoutMs: number): QdrantError {
-    // Fix: the deadline was rounded to whole seconds, so a 300 ms deadline read "within 0 s".
     return new QdrantError(
-      `Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise 'timeout' for large collections, or check the server.`,
+      say`Qdrant did not finish ${method} ${route} within ${seconds(timeoutMs)} s (gave up after ${(elapsedMs / 1000).toFixed(1)} s). Raise ${setting('timeout')} for large collections, or check the server.`,
       { method, path: route, code: 'TIMEOUT' },
     );
   }
 
   private notQdrant(method: string, route: string, why: string): QdrantError {
     return new QdrantError(
-      `${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check 'url': it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`,
+      say`${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check ${setting('url')}: it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`,
       { method, path: route, code: 'NOT_QDRANT' },
     );
   }
+}
+
+export interface PointReadOptions {
+  withVector?: boolean;
+  withPayload?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PageOptions {
+  limit: number;
+  /** The first id of the page (a previous page's `next_page_offset`); the first page when absent. */
+  offset?: PointId | null;
+}
+
+/** JSON for a points request; bigint ids are written as plain integers. */
+function pointsJson(body: Record<string, unknown>): string {
+  return JSON.stringify(body, (_key, value: unknown) =>
+    typeof value === 'bigint' ? `\u0000bigint:${value}\u0000` : value,
+  ).replace(/"\\u0000bigint:(\d+)\\u0000"/g, '$1');
+}
+
+/** False for an id that JSON.parse may have rounded. */
+function isExactId(id: PointId | null): boolean {
+  return typeof id !== 'number' || Number.isSafeInteger(id);
+}
+
+/** An id from its JSON text: a UUID string, or an integer (a bigint when above 2^53). */
+function exactId(text: string): PointId {
+  if (text.startsWith('"')) return JSON.parse(text) as string;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+function withExactIds(points: PointRecord[], ids: PointId[], route: string): PointRecord[] {
+  return points.map((point, i) => {
+    const id = ids[i]!;
+    // The exact id must round to the id the full answer carried: otherwise the two reads saw other points.
+    const same = typeof id === 'bigint' ? Number(id) === point.id : id === point.id;
+    if (!same) {
+      throw new QdrantError(
+        `The ids of ${route} changed between two reads: is the collection being written to?`,
+        { method: 'POST', path: route },
+      );
+    }
+    return { ...point, id };
+  });
 }
 
 /** Seconds for a message: one decimal below 10 s, whole seconds above. */

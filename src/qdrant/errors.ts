@@ -1,4 +1,5 @@
-import { ActionError } from '../errors.js';
+import { ActionError } from '../core/errors.js';
+import { say, setting, type Message } from '../core/wording.js';
 
 /**
  * A request to Qdrant that failed. The message carries the HTTP status, Qdrant's own error text, the
@@ -6,7 +7,7 @@ import { ActionError } from '../errors.js';
  */
 export class QdrantError extends ActionError {
   constructor(
-    message: string,
+    message: string | Message,
     readonly details: {
       method: string;
       path: string;
@@ -27,9 +28,8 @@ export class QdrantError extends ActionError {
   /** Worth another attempt: the connection broke, or the server said it is busy or failing. */
   get retryable(): boolean {
     const { status, code } = this.details;
-    // Fix: any failure without a status used to be retried unless listed as final, so an error nobody
-    // recognised (a bug, a transform that throws) was repeated `attempts` times. Only a broken or refused
-    // connection is worth another attempt.
+    // Without a status, only a broken or refused connection is worth another attempt: an error nobody
+    // recognised (a bug, a transform that throws) would fail the same way again.
     if (status === undefined) return code !== undefined && isRetryableCode(code);
     // Qdrant answers 500 to an upload it cannot read (a malformed tar): sending it again cannot help.
     if (status === 500 && this.details.path.endsWith('/snapshots/upload')) return false;
@@ -75,16 +75,25 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** The hint appended to a failed request, by status. */
-export function hintFor(status: number, url: string, method: string): string {
-  if (status === 401) return "Check 'api-key': the server requires one, or the one given is wrong.";
+export function hintFor(status: number, url: string, method: string, route = ''): Message {
+  if (status === 401)
+    return say`Check ${setting('api-key')}: the server requires one, or the one given is wrong.`;
   if (status === 403) {
     return method === 'GET'
-      ? 'The key lacks read access to this resource; use a key with access to the collections being backed up.'
-      : "The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in 'api-key'.";
+      ? [
+          'The key lacks read access to this resource; use a key with access to the collections being backed up.',
+        ]
+      : /\/snapshots\/(upload|recover)$/.test(route)
+        ? say`Restoring needs manage access to the whole server: a read-only key, a collection-scoped key or a JWT whose access lists collections can back up but not restore. Use a key with global manage access in ${setting('api-key')}.`
+        : say`The key is read-only or limited: creating snapshots (backup) needs write access to the collection, restoring needs manage access. Use a key with those rights in ${setting('api-key')}.`;
   }
   if (status === 413)
-    return 'The server refused the request size; raise service.max_request_size_mb on the server.';
-  if (status === 429) return 'The server is rate limiting; lower `concurrency` or retry later.';
-  if (status >= 500) return `Qdrant at ${url} failed internally; its log says why.`;
-  return '';
+    // Qdrant's max_request_size_mb does not apply to snapshot uploads: what refused is in front of it.
+    return [
+      'Something between here and Qdrant refused the request size (a reverse proxy or ingress: nginx client_max_body_size, an ingress proxy-body-size annotation, a cloud load balancer limit); Qdrant does not limit snapshot uploads. Raise that limit, or reach Qdrant without the proxy.',
+    ];
+  if (status === 429)
+    return say`The server is rate limiting; lower ${setting('concurrency')} or retry later.`;
+  if (status >= 500) return [`Qdrant at ${url} failed internally; its log says why.`];
+  return [];
 }

@@ -19,15 +19,12 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?
 
 /**
  * Runs `operation` until it succeeds, fails with an error that is not retryable, or runs out of attempts.
- * `beforeRetry` lets a caller clean up what a failed attempt may have left (an orphan snapshot).
  */
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
   policy: RetryPolicy,
   hooks: {
     onRetry?: (error: QdrantError, attempt: number, delayMs: number) => void;
-    beforeRetry?: () => Promise<void>;
-    signal?: AbortSignal;
   } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -35,13 +32,9 @@ export async function withRetry<T>(
       return await operation(attempt);
     } catch (error) {
       if (!(error instanceof QdrantError) || !error.retryable || attempt >= policy.attempts) throw error;
-      if (hooks.signal?.aborted) throw error;
       const delayMs = backoffDelay(policy, attempt, error.details.retryAfterMs);
       hooks.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, undefined, { signal: hooks.signal }).catch(() => {
-        throw error;
-      });
-      await hooks.beforeRetry?.();
+      await sleep(delayMs);
     }
   }
 }

@@ -3,15 +3,13 @@ import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
-import { ActionError, describeError } from '../errors.js';
-import type { Options } from '../inputs.js';
-import type { Reporter } from '../reporter.js';
+import { ActionError, describeError } from '../core/errors.js';
+import type { Reporter } from '../core/reporter.js';
 import { readTail } from './log.js';
 import { LOOPBACK, pickPort } from './ports.js';
 import { processMarker } from './process.js';
-import { STATE, type LaunchedServer } from './state.js';
+import type { LaunchedServer, StartOptions } from './state.js';
 
 export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/qdrant/qdrant/releases/download';
 /** Tool-cache name; the version is stored without its leading v. */
@@ -113,7 +111,7 @@ export function serverEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Downloads (or reuses) the release binary and starts it detached, storage and log under RUNNER_TEMP. */
-export async function startBinary(options: Options, reporter: Reporter): Promise<LaunchedServer> {
+export async function startBinary(options: StartOptions, reporter: Reporter): Promise<LaunchedServer> {
   const executable = await installQdrant(options.qdrantVersion, options.downloadBaseUrl, reporter);
   const temp = process.env.RUNNER_TEMP || os.tmpdir();
   await mkdir(temp, { recursive: true });
@@ -159,10 +157,7 @@ export async function startBinary(options: Options, reporter: Reporter): Promise
   }
   const pid = child.pid!;
   child.unref();
-  core.saveState(STATE.kind, 'binary');
-  core.saveState(STATE.pid, String(pid));
-  core.saveState(STATE.pidMarker, await processMarker(pid));
-  core.saveState(STATE.logFile, logFile);
+  options.record({ kind: 'binary', pid: String(pid), pidMarker: await processMarker(pid), logFile });
   return {
     url: `http://${LOOPBACK}:${httpPort}`,
     label: `Qdrant ${options.qdrantVersion} (pid ${pid}, log ${logFile})`,

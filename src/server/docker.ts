@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import * as io from '@actions/io';
-import { ActionError } from '../errors.js';
-import type { Options } from '../inputs.js';
-import type { Reporter } from '../reporter.js';
+import { ActionError } from '../core/errors.js';
+import type { Reporter } from '../core/reporter.js';
 import { lastLines } from './log.js';
 import { LOOPBACK, pickPort } from './ports.js';
-import { STATE, type LaunchedServer } from './state.js';
+import type { LaunchedServer, StartOptions } from './state.js';
 
 export const IMAGE = 'qdrant/qdrant';
 /** The REST port inside the container. */
@@ -68,14 +66,13 @@ function childEnv(apiKey: string | undefined): Record<string, string> {
 const PORT_TAKEN = /port is already allocated|address already in use/i;
 
 /** `docker run -d` of qdrant/qdrant:<version>, REST port published on the loopback; id saved for the post step. */
-export async function startDocker(options: Options, reporter: Reporter): Promise<LaunchedServer> {
+export async function startDocker(options: StartOptions, reporter: Reporter): Promise<LaunchedServer> {
   const docker = await findDocker();
   // The port can be taken between the check and `docker run`: one more try on another port then.
   for (let attempt = 1; ; attempt++) {
     const port = await pickPort(CONTAINER_PORT);
     const name = containerName();
-    core.saveState(STATE.kind, 'docker');
-    core.saveState(STATE.dockerName, name);
+    options.record({ kind: 'docker', dockerName: name });
     reporter.info(`Starting Qdrant ${options.qdrantVersion} in Docker: container ${name}, port ${port}.`);
     const run = await exec.getExecOutput(
       docker,
@@ -87,7 +84,7 @@ export async function startDocker(options: Options, reporter: Reporter): Promise
     );
     if (run.exitCode === 0) {
       const id = run.stdout.trim().split(/\s+/).pop() ?? name;
-      core.saveState(STATE.dockerContainer, id);
+      options.record({ dockerContainer: id });
       return launched(docker, id, name, port, options.qdrantVersion);
     }
     // A failed run can leave a created container behind; it carries our unique name, so it is ours to remove.

@@ -1,18 +1,29 @@
 /**
- * What the main step hands the post step (core.saveState / core.getState): enough to find, show the log of
- * and stop exactly the server it started, and nothing else.
+ * What a start leaves for the teardown: enough to find, show the log of and stop exactly the server it
+ * started, and nothing else. The action keeps it across steps (the post step stops the server).
  */
-export const STATE = {
-  /** 'docker' or 'binary'; absent when nothing was started. */
-  kind: 'qdrant-server',
-  dockerName: 'qdrant-docker-name',
-  dockerContainer: 'qdrant-docker-container',
-  pid: 'qdrant-pid',
+export interface ServerState {
+  kind?: 'docker' | 'binary';
+  dockerName?: string;
+  dockerContainer?: string;
+  pid?: string;
   /** Identifies the process behind the pid (its start time), so a reused pid is never killed. */
-  pidMarker: 'qdrant-pid-marker',
-  logFile: 'qdrant-log',
-  mainFailed: 'main-failed',
-} as const;
+  pidMarker?: string;
+  logFile?: string;
+}
+
+/** What a start needs to know, and nothing of the action's other inputs. */
+export interface StartOptions {
+  kind: 'docker' | 'binary';
+  /** A release tag such as v1.18.3. */
+  qdrantVersion: string;
+  apiKey?: string;
+  startTimeoutSeconds: number;
+  /** start: binary: where the release archives are (a mirror); GitHub releases by default. */
+  downloadBaseUrl?: string;
+  /** Called at once with each thing started, so it is stopped even if the start fails half-way. */
+  record(state: ServerState): void;
+}
 
 /** A server the main step launched, before it is known to be ready. */
 export interface LaunchedServer {

@@ -1,3 +1,4 @@
+import { PLAIN_WORDING, render, say, subject, type Message } from '../core/wording.js';
 /**
  * Which backups under a prefix retention deletes: a pure decision, so every rule is tested without a store.
  *
@@ -49,11 +50,13 @@ export interface RetentionPlan {
 export const DAY_MS = 24 * 3600 * 1000;
 
 /** Checks the numbers a user gave; the message names the setting. */
-export function checkRetentionPolicy(policy: Pick<RetentionPolicy, 'keep' | 'keepDays'>): string | undefined {
+export function checkRetentionPolicy(
+  policy: Pick<RetentionPolicy, 'keep' | 'keepDays'>,
+): Message | undefined {
   if (!Number.isSafeInteger(policy.keep) || policy.keep < 0)
-    return `keep must be a whole number of at least 0 (0 keeps all); got ${policy.keep}.`;
+    return say`${subject('keep')} must be a whole number of at least 0 (0 keeps all); got ${String(policy.keep)}.`;
   if (!Number.isFinite(policy.keepDays) || policy.keepDays < 0)
-    return `keep-days must be a number of days of at least 0 (0 turns it off); got ${policy.keepDays}.`;
+    return say`${subject('keep-days')} must be a number of days of at least 0 (0 turns it off); got ${String(policy.keepDays)}.`;
   return undefined;
 }
 
@@ -66,7 +69,7 @@ export function planRetention(
   policy: RetentionPolicy,
 ): RetentionPlan {
   const problem = checkRetentionPolicy(policy);
-  if (problem) throw new RangeError(problem);
+  if (problem) throw new RangeError(render(problem, PLAIN_WORDING));
   const abandonedAfter = policy.abandonedAfterMs ?? DAY_MS;
   const now = policy.now.getTime();
   const complete = candidates.filter((c) => c.kind === 'complete').sort(newestFirst);

@@ -45,7 +45,6 @@ export function resolveRegion(region: string | undefined, env: NodeJS.ProcessEnv
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(value)) {
     throw new S3Error(
       `s3-region ${JSON.stringify(value)} is not a region name such as us-east-1, eu-central-1 or auto (R2). Set s3-region (or AWS_REGION) to the bucket's region.`,
-      's3-region',
     );
   }
   return value;
@@ -65,13 +64,11 @@ export function parseEndpoint(endpoint: string | undefined): string | undefined 
     // Not echoed: the value holds a credential.
     throw new S3Error(
       's3-endpoint holds a user name or password; give the endpoint alone (https://HOST[:PORT]) and put the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.',
-      's3-endpoint',
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new S3Error(
       `s3-endpoint ${JSON.stringify(text)} is not an http(s) URL without credentials, such as https://ACCOUNT.r2.cloudflarestorage.com or http://127.0.0.1:7070. Credentials go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.`,
-      's3-endpoint',
     );
   }
   return url.href.replace(/\/$/, '');
@@ -80,7 +77,7 @@ export function parseEndpoint(endpoint: string | undefined): string | undefined 
 /** Validates the settings and makes the clients; nothing is sent until the first call. */
 export function connectS3(settings: S3Settings): S3Connection {
   const env = settings.env ?? process.env;
-  const location = parseS3Url(settings.url, settings.urlSetting);
+  const location = parseS3Url(settings.url);
   const endpoint = parseEndpoint(settings.endpoint);
   const region = resolveRegion(settings.region, env);
   // The SDK warns on Node < 22 about its releases after January 2027; this pinned release runs on Node 20.

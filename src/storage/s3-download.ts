@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MANIFEST_FILE, type Manifest, type ManifestCollection } from '../manifest.js';
-import { tap } from '../tap.js';
+import { MANIFEST_FILE, type Manifest, type ManifestFile } from '../backup-format/manifest.js';
+import { tap } from '../util/tap.js';
 import type { S3Connection } from './s3-client.js';
 import { S3Error, isTransient } from './s3-errors.js';
 import type { CompleteS3Backup } from './s3-list.js';
@@ -43,24 +43,24 @@ function damaged(
   conn: S3Connection,
   backup: CompleteS3Backup,
   key: string,
-  collection: ManifestCollection,
+  collection: string,
   what: string,
 ) {
   return new DamagedObjectError(
-    `${s3Uri(conn.bucket, key)} (collection ${collection.name}) ${what}. The object was changed or damaged in the bucket; nothing was sent to Qdrant. Restore from another backup: set s3-url to its folder, or to the prefix once ${backup.uri} is removed.`,
-    's3-url',
+    `${s3Uri(conn.bucket, key)} (collection ${collection}) ${what}. The object was changed or damaged in the bucket; nothing was sent to Qdrant. Restore from another backup: set s3-url to its folder, or to the prefix once ${backup.uri} is removed.`,
   );
 }
 
 async function downloadObjectOnce(
   conn: S3Connection,
   backup: CompleteS3Backup,
-  collection: ManifestCollection,
+  collection: string,
+  entry: ManifestFile,
   key: string,
   file: string,
 ): Promise<void> {
   const response = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: key }));
-  if (response.ContentLength !== undefined && response.ContentLength !== collection.size) {
+  if (response.ContentLength !== undefined && response.ContentLength !== entry.size) {
     response.Body?.transformToWebStream()
       .cancel()
       .catch(() => {});
@@ -69,7 +69,7 @@ async function downloadObjectOnce(
       backup,
       key,
       collection,
-      `has ${response.ContentLength} bytes; the manifest records ${collection.size}`,
+      `has ${response.ContentLength} bytes; the manifest records ${entry.size}`,
     );
   }
   const hash = createHash('sha256');
@@ -91,22 +91,16 @@ async function downloadObjectOnce(
     throw error;
   }
   const actual = hash.digest('hex');
-  if (bytes !== collection.size) {
-    throw damaged(
-      conn,
-      backup,
-      key,
-      collection,
-      `has ${bytes} bytes; the manifest records ${collection.size}`,
-    );
+  if (bytes !== entry.size) {
+    throw damaged(conn, backup, key, collection, `has ${bytes} bytes; the manifest records ${entry.size}`);
   }
-  if (actual !== collection.sha256) {
+  if (actual !== entry.sha256) {
     throw damaged(
       conn,
       backup,
       key,
       collection,
-      `has SHA-256 ${actual}; the manifest records ${collection.sha256}`,
+      `has SHA-256 ${actual}; the manifest records ${entry.sha256}`,
     );
   }
 }
@@ -128,22 +122,26 @@ export async function downloadS3Backup(
   const files: S3DownloadResult['files'] = [];
   const attempts = Math.max(1, options.attempts ?? 3);
   for (const collection of collections) {
-    const key = joinKey(backup.key, collection.file);
-    const file = path.join(target, collection.file);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await downloadObjectOnce(conn, backup, collection, key, file);
-        break;
-      } catch (error) {
-        await rm(file, { force: true });
-        if (error instanceof DamagedObjectError || !isTransient(error) || attempt >= attempts) {
-          throw error instanceof S3Error ? error : conn.fail(error, `downloading ${s3Uri(conn.bucket, key)}`);
+    for (const entry of collection.files) {
+      const key = joinKey(backup.key, entry.file);
+      const file = path.join(target, entry.file);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await downloadObjectOnce(conn, backup, collection.name, entry, key, file);
+          break;
+        } catch (error) {
+          await rm(file, { force: true });
+          if (error instanceof DamagedObjectError || !isTransient(error) || attempt >= attempts) {
+            throw error instanceof S3Error
+              ? error
+              : conn.fail(error, `downloading ${s3Uri(conn.bucket, key)}`);
+          }
+          options.onRetry?.({ key, attempt, error: conn.fail(error, `downloading ${key}`).message });
+          await sleep((options.retryDelayMs ?? 1000) * 2 ** (attempt - 1));
         }
-        options.onRetry?.({ key, attempt, error: conn.fail(error, `downloading ${key}`).message });
-        await sleep((options.retryDelayMs ?? 1000) * 2 ** (attempt - 1));
       }
+      files.push({ collection: collection.name, key, file, size: entry.size, sha256: entry.sha256 });
     }
-    files.push({ collection: collection.name, key, file, size: collection.size, sha256: collection.sha256 });
   }
   await writeFile(path.join(target, MANIFEST_FILE), backup.manifestText);
   return { folder: target, manifest: backup.manifest, files };

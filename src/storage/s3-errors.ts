@@ -1,16 +1,37 @@
-import { ActionError } from '../errors.js';
+import { ActionError } from '../core/errors.js';
+import { setting, settingValue, subject, type Message, type SettingId } from '../core/wording.js';
+
+const S3_SETTINGS =
+  /(?<![\w/-])(s3-url|s3-endpoint|s3-region|keep-days|restore-method)(?:: (upload|url))?(?![\w/-])/g;
 
 /**
- * A failure talking to an S3-compatible store. `setting` names what the user should change (an input such
- * as `s3-url`, or an environment variable such as `AWS_ACCESS_KEY_ID`); the message says how.
+ * A message whose S3 settings (s3-url, s3-endpoint, ...) become setting ids, so each adapter words them
+ * its own way (the action: 's3-url'; the CLI: --to / --from).
+ */
+export function s3Message(text: string): Message {
+  const parts: (string | ReturnType<typeof setting>)[] = [];
+  let last = 0;
+  for (const match of text.matchAll(S3_SETTINGS)) {
+    parts.push(text.slice(last, match.index));
+    const id = match[1] as SettingId;
+    // A sentence that opens with a setting is about the value it got: "Input 's3-region'", "--s3-region".
+    parts.push(match[2] ? settingValue(id, match[2]) : match.index === 0 ? subject(id) : setting(id));
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
+  return parts.filter((part) => part !== '');
+}
+
+/**
+ * A failure talking to an S3-compatible store. Its `setting` is the first setting the message names;
+ * `variable` the AWS environment variable to fix (AWS_ACCESS_KEY_ID) when the credentials are the cause.
  */
 export class S3Error extends ActionError {
-  constructor(
-    message: string,
-    readonly setting: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  readonly variable?: string;
+
+  constructor(message: string | Message, options?: { cause?: unknown; variable?: string }) {
+    super(typeof message === 'string' ? s3Message(message) : message, { cause: options?.cause });
+    if (options?.variable) this.variable = options.variable;
   }
 }
 
@@ -106,9 +127,10 @@ export function explainS3Error(error: unknown, context: S3ErrorContext): S3Error
   const status = httpStatus(error);
   const detail = redact(`${code}${status ? ` (HTTP ${status})` : ''}: ${describe(error)}`, context.secrets);
   const store = context.endpoint ? `the store at ${context.endpoint}` : `AWS S3 (region ${context.region})`;
-  const say = (message: string, setting: string) =>
-    new S3Error(redact(message[0]!.toUpperCase() + message.slice(1), context.secrets), setting, {
+  const say = (message: string, variable?: string) =>
+    new S3Error(redact(message[0]!.toUpperCase() + message.slice(1), context.secrets), {
       cause: error,
+      ...(variable ? { variable } : {}),
     });
 
   if (code === 'CredentialsProviderError' || /Could not load credentials/i.test(describe(error))) {
@@ -126,13 +148,11 @@ export function explainS3Error(error: unknown, context: S3ErrorContext): S3Error
   if (code === 'NoSuchBucket') {
     return say(
       `The bucket ${context.bucket} does not exist on ${store} (while ${context.doing}). Create it, or correct the bucket in s3-url${context.endpoint ? ' (and check s3-endpoint names the right store)' : ' (and s3-region)'}.`,
-      's3-url',
     );
   }
   if (REGION_CODES.has(code) || status === 301) {
     return say(
       `The bucket ${context.bucket} is not in region ${context.region} (while ${context.doing}: ${detail}). Set s3-region (or AWS_REGION) to the bucket's region.`,
-      's3-region',
     );
   }
   if (code === 'AccessDenied' || code === 'AllAccessDisabled' || status === 403) {
@@ -144,8 +164,9 @@ export function explainS3Error(error: unknown, context: S3ErrorContext): S3Error
   if (NETWORK_CODES.has(code) || (status === undefined && isTransient(error))) {
     return say(
       `Cannot reach ${store} while ${context.doing} (${detail}). ${context.endpoint ? 'Check s3-endpoint and that the store is running and reachable from here.' : 'Check the network, and s3-endpoint if the bucket is not on AWS.'}`,
-      context.endpoint ? 's3-endpoint' : 's3-url',
     );
   }
-  return say(`${store} failed while ${context.doing}: ${detail}.`, 's3-url');
+  return say(
+    `${store} failed while ${context.doing}: ${detail}. Check s3-url${context.endpoint ? ' and s3-endpoint' : ''}.`,
+  );
 }

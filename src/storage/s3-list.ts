@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { MANIFEST_FILE, parseManifest, type Manifest } from '../manifest.js';
-import { mapPool } from '../pool.js';
+import { MANIFEST_FILE, parseManifest, type Manifest } from '../backup-format/manifest.js';
+import { mapPool } from '../util/pool.js';
 import type { S3Connection } from './s3-client.js';
 import { S3Error, s3ErrorCode } from './s3-errors.js';
 import { joinKey, s3Uri } from './s3-url.js';
@@ -102,7 +102,6 @@ export async function readSmallObject(conn: S3Connection, key: string): Promise<
         .catch(() => {});
       throw new S3Error(
         `${s3Uri(conn.bucket, key)} has ${response.ContentLength} bytes; a manifest.json is far smaller. It is not a manifest written by this tool.`,
-        's3-url',
       );
     }
     return (await response.Body?.transformToString('utf8')) ?? '';
@@ -212,7 +211,6 @@ export async function chooseS3Backup(conn: S3Connection): Promise<S3BackupChoice
       } catch (error) {
         throw new S3Error(
           `${s3Uri(conn.bucket, conn.prefix, true)} holds a manifest.json that cannot be used: ${(error as Error).message}`,
-          's3-url',
           { cause: error },
         );
       }
@@ -261,6 +259,5 @@ export async function chooseS3Backup(conn: S3Connection): Promise<S3BackupChoice
             ? `To restore what a partial backup holds, set s3-url to that backup folder (for example ${partial[0]!.uri}).`
             : 'Set s3-url to the prefix your backups were written to, or to one backup folder that holds manifest.json.'
         }`,
-    's3-url',
   );
 }

@@ -35,20 +35,24 @@ export async function presignBackupUrls(
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRY_SECONDS) {
     throw new S3Error(
       `A presigned URL lives 1 second to 7 days (SigV4's limit); ${expiresIn} seconds were asked for.`,
-      'restore-method',
     );
   }
   if (backup.manifest.encryption !== null) {
     throw new S3Error(
       `${backup.uri} is encrypted (${backup.manifest.encryption}): Qdrant cannot decrypt a snapshot it pulls from a URL. Use restore-method: upload (the default), which decrypts on the runner.`,
-      'restore-method',
     );
   }
   const wanted = options.collections ? new Set(options.collections) : undefined;
   const signed: PresignedSnapshot[] = [];
   for (const collection of backup.manifest.collections) {
     if (wanted && !wanted.has(collection.name)) continue;
-    const key = joinKey(backup.key, collection.file);
+    if (collection.files.length !== 1) {
+      throw new S3Error(
+        `${backup.uri}: collection ${collection.name} was backed up shard by shard (${collection.files.length} files); Qdrant recovers one collection snapshot from a URL. Use restore-method: upload (the default).`,
+      );
+    }
+    const entry = collection.files[0]!;
+    const key = joinKey(backup.key, entry.file);
     const url = await getSignedUrl(
       conn.plainClient(),
       new GetObjectCommand({ Bucket: conn.bucket, Key: key }),
@@ -62,8 +66,8 @@ export async function presignBackupUrls(
       collection: collection.name,
       key,
       url,
-      size: collection.size,
-      sha256: collection.sha256,
+      size: entry.size,
+      sha256: entry.sha256,
       expiresAt: new Date((options.now?.() ?? new Date()).getTime() + expiresIn * 1000),
     });
   }

@@ -4,7 +4,7 @@ import {
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
 } from '@aws-sdk/client-s3';
-import { MANIFEST_FILE } from '../manifest.js';
+import { MANIFEST_FILE } from '../backup-format/manifest.js';
 import type { S3Connection } from './s3-client.js';
 import { S3Error, httpStatus, s3ErrorCode } from './s3-errors.js';
 import { isSnapshotKey, listS3Backups, type S3BackupListing } from './s3-list.js';
@@ -65,7 +65,7 @@ async function deleteKeys(conn: S3Connection, keys: string[]): Promise<void> {
       const first = errors[0]!;
       throw new S3Error(
         `${errors.length} object(s) could not be deleted, e.g. ${first.Key}: ${first.Code} ${first.Message ?? ''}`.trim(),
-        'AWS_ACCESS_KEY_ID',
+        { variable: 'AWS_ACCESS_KEY_ID' },
       );
     }
   }
@@ -138,7 +138,7 @@ export async function applyS3Retention(
   options: S3RetentionOptions,
 ): Promise<S3RetentionReport> {
   const problem = checkRetentionPolicy(options);
-  if (problem) throw new S3Error(problem, /keep-days/.test(problem) ? 'keep-days' : 'keep');
+  if (problem) throw new S3Error(problem);
   const now = options.now ?? new Date();
   const abandonedAfterMs = options.abandonedAfterMs ?? DAY_MS;
   const { backups } = await listS3Backups(conn);
@@ -151,7 +151,6 @@ export async function applyS3Retention(
         : `is partial (${written.manifest.failed.map((f) => f.name).join(', ')} failed)`;
     throw new S3Error(
       `Retention runs only after a complete backup, and ${s3Uri(conn.bucket, joinKey(conn.prefix, options.justWritten), true)} ${state}; nothing was deleted.`,
-      's3-url',
     );
   }
   const plan = planRetention(

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MANIFEST_FILE, parseManifest, type Manifest } from '../manifest.js';
+import { MANIFEST_FILE, parseManifest, type Manifest } from '../backup-format/manifest.js';
 import type { S3Connection } from './s3-client.js';
 import { S3Error, httpStatus, isTransient, s3ErrorCode } from './s3-errors.js';
 import { checkBackupName, joinKey, s3Uri } from './s3-url.js';
@@ -97,7 +97,6 @@ async function uploadFileOnce(
         callback(
           new S3Error(
             `${file} (${expected.what}) has ${bytes} bytes and SHA-256 ${actual} on disk; the manifest records ${expected.size} bytes and ${expected.sha256}. The local backup changed or is damaged; nothing was stored under ${s3Uri(conn.bucket, key)}. Make a new backup.`,
-            's3-url',
           ),
         );
       } else callback();
@@ -131,7 +130,6 @@ async function uploadFileOnce(
       if (hex !== expected.sha256) {
         throw new S3Error(
           `The store recorded SHA-256 ${hex} for ${s3Uri(conn.bucket, key)}; the manifest records ${expected.sha256}.`,
-          's3-url',
         );
       }
     }
@@ -142,7 +140,6 @@ async function uploadFileOnce(
   if (head.ContentLength !== expected.size) {
     throw new S3Error(
       `The store holds ${head.ContentLength} bytes under ${s3Uri(conn.bucket, key)} after the upload; ${expected.size} were sent.`,
-      's3-endpoint',
     );
   }
 }
@@ -198,7 +195,6 @@ function explainUploadError(
   if (multipart && (code === 'NotImplemented' || httpStatus(error) === 501)) {
     return new S3Error(
       `${conn.endpoint ? `The store at ${conn.endpoint}` : 'The store'} refused a multipart upload of ${s3Uri(conn.bucket, key)} (${code}). Snapshot files larger than ${Math.round((options.partSize ?? partSizeFor(size)) / MIB)} MiB are uploaded in parts; use a store that supports S3 multipart upload (AWS S3, R2, B2, GCS, Ceph, MinIO and versitygw all do), or check that s3-endpoint points at an S3 API.`,
-      's3-endpoint',
       { cause: error },
     );
   }
@@ -260,7 +256,6 @@ async function checkTargetFree(conn: S3Connection, folderKey: string): Promise<v
   if (found) {
     throw new S3Error(
       `${s3Uri(conn.bucket, folderKey, true)} already holds a complete backup (manifest.json); it is kept as is. Give this backup another name, or another prefix in s3-url.`,
-      's3-url',
     );
   }
 }
@@ -287,32 +282,36 @@ export async function uploadBackupToS3(
   const objects: UploadedS3Object[] = [];
   try {
     for (const collection of manifest.collections) {
-      const file = path.join(folder, collection.file);
-      const size = (await stat(file)).size;
-      if (size !== collection.size) {
-        throw new S3Error(
-          `${file} (collection ${collection.name}) has ${size} bytes; the manifest records ${collection.size}. The local backup changed or is damaged: make a new backup.`,
-          's3-url',
+      for (const entry of collection.files) {
+        const what = `collection ${collection.name}${entry.shard ? `, shard ${entry.shard.id}` : ''}`;
+        const file = path.join(folder, entry.file);
+        const size = (await stat(file)).size;
+        if (size !== entry.size) {
+          throw new S3Error(
+            `${file} (${what}) has ${size} bytes; the manifest records ${entry.size}. The local backup changed or is damaged: make a new backup.`,
+          );
+        }
+        objects.push(
+          await uploadFile(
+            conn,
+            state,
+            file,
+            joinKey(folderKey, entry.file),
+            { size: entry.size, sha256: entry.sha256, what },
+            options,
+          ),
         );
       }
-      objects.push(
-        await uploadFile(
-          conn,
-          state,
-          file,
-          joinKey(folderKey, collection.file),
-          { size: collection.size, sha256: collection.sha256, what: `collection ${collection.name}` },
-          options,
-        ),
-      );
     }
     objects.push(await putManifest(conn, state, joinKey(folderKey, MANIFEST_FILE), manifestText));
   } catch (error) {
     const cause = error instanceof S3Error ? error : conn.fail(error, `uploading to ${uri}`);
     throw new S3Error(
-      `${cause.message} The backup at ${uri} is incomplete: manifest.json was not written, so it is never chosen for a restore, and the retention of a later backup removes it after a day. The local backup in ${folder} is intact; run the upload again.`,
-      cause.setting,
-      { cause: error },
+      [
+        ...cause.parts,
+        ` The backup at ${uri} is incomplete: manifest.json was not written, so it is never chosen for a restore, and the retention of a later backup removes it after a day. The local backup in ${folder} is intact; run the upload again.`,
+      ],
+      { cause: error, ...(cause.variable ? { variable: cause.variable } : {}) },
     );
   }
   return { name, uri, objects, manifest };

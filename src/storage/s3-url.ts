@@ -18,18 +18,18 @@ function hasControlCharacter(text: string): boolean {
  * Parses `s3://bucket/prefix` (the `s3-url` setting). The prefix may be empty; a trailing '/' is dropped, so
  * `s3://b/nightly` and `s3://b/nightly/` name the same place.
  */
-export function parseS3Url(value: string, setting = 's3-url'): S3Location {
+export function parseS3Url(value: string): S3Location {
+  const setting = 's3-url';
   const fix = `Write it as s3://BUCKET/PREFIX, for example s3://my-backups/qdrant/nightly.`;
   const text = value.trim();
   const match = /^s3:\/\/([^/?#]*)(?:\/(.*))?$/.exec(text);
   if (!match) {
-    throw new S3Error(`${setting} ${JSON.stringify(value)} is not an s3:// URL. ${fix}`, setting);
+    throw new S3Error(`${setting} ${JSON.stringify(value)} is not an s3:// URL. ${fix}`);
   }
   const bucket = match[1]!;
   if (!BUCKET.test(bucket) || bucket.includes('..')) {
     throw new S3Error(
       `${setting} ${JSON.stringify(value)}: ${JSON.stringify(bucket)} is not a valid bucket name (3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit). ${fix}`,
-      setting,
     );
   }
   const prefix = (match[2] ?? '').replace(/\/+$/, '');
@@ -38,14 +38,10 @@ export function parseS3Url(value: string, setting = 's3-url'): S3Location {
   if (bad !== undefined || hasControlCharacter(prefix)) {
     throw new S3Error(
       `${setting} ${JSON.stringify(value)}: the prefix ${JSON.stringify(prefix)} has an empty, '.' or '..' segment or a control character. ${fix}`,
-      setting,
     );
   }
   if (prefix.length > 900) {
-    throw new S3Error(
-      `${setting}: the prefix is longer than 900 characters; S3 keys hold 1024 at most.`,
-      setting,
-    );
+    throw new S3Error(`${setting}: the prefix is longer than 900 characters; S3 keys hold 1024 at most.`);
   }
   return { bucket, prefix };
 }
@@ -73,7 +69,6 @@ export function checkBackupName(name: string): void {
   ) {
     throw new S3Error(
       `The backup name ${JSON.stringify(name)} cannot be a folder under the S3 prefix (1 to 200 characters, no '/', '\\' or control characters, not '.' or '..'). Give the backup folder a plain name.`,
-      's3-url',
     );
   }
 }

@@ -7,8 +7,9 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type QdrantClient } from '../../src/qdrant/client.js';
 import { QdrantError } from '../../src/qdrant/errors.js';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { REAL_QDRANT, startTarget, type Target } from '../helpers/target.js';
+import { probeReady } from '../../src/server/ready.js';
+import { type Emulator } from '../emulator/index.js';
+import { SHARED_QDRANT, startTarget, type Target } from '../helpers/target.js';
 import { closedPort, failure, makeClient, plainServer, tempDir } from './helpers.js';
 
 const clients: QdrantClient[] = [];
@@ -32,7 +33,6 @@ describe('nothing listening', () => {
     expect(error.message).toContain('Is Qdrant running');
     expect(error.message).toContain('GET /collections');
     expect(retries).toHaveLength(2);
-    expect(await client.ready()).toBe(false);
   });
 });
 
@@ -127,14 +127,16 @@ describe('TLS to a plain port', () => {
   );
 });
 
-// Auth against a real Qdrant only when it has a key; otherwise against an emulator with two keys.
-describe.skipIf(REAL_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
-  const KEY = REAL_QDRANT ? process.env.QDRANT_API_KEY! : 'sk-Distinctive-Write-Key-7f3a9c';
+// Auth against a server started with a write key and a read-only key (an emulator, or a real node with
+// QDRANT_BINARY); against a shared real Qdrant (QDRANT_URL) only when it has a key.
+describe.skipIf(SHARED_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
+  const KEY = SHARED_QDRANT ? process.env.QDRANT_API_KEY! : 'sk-Distinctive-Write-Key-7f3a9c';
   const READ_ONLY = 'ro-Distinctive-Read-Key-b41d02';
   const WRONG = 'wrong-Distinctive-Key-55e1aa';
-  let emu: Emulator | undefined;
+  let target: Target;
   let dir: string;
   let url: string;
+  let collection: string;
   const secrets = [KEY, READ_ONLY, WRONG];
 
   /** Neither key appears in the message, the onRetry texts, or anything inspect() shows of the error. */
@@ -145,15 +147,12 @@ describe.skipIf(REAL_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    if (REAL_QDRANT) {
-      url = process.env.QDRANT_URL!.replace(/\/+$/, '');
-    } else {
-      emu = await startEmulator({ dataDir: dir, apiKey: KEY, readOnlyKey: READ_ONLY });
-      url = emu.url;
-    }
+    target = await startTarget({ apiKey: KEY, readOnlyKey: READ_ONLY });
+    url = target.url;
+    collection = `${target.prefix}c`;
   });
   afterAll(async () => {
-    await emu?.close();
+    await target.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -161,7 +160,7 @@ describe.skipIf(REAL_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
     expect(await connect(url, { apiKey: KEY }).client.listCollections()).toBeInstanceOf(Array);
     const { client } = connect(url);
     expect((await client.version()).version).toMatch(/^\d+\./);
-    expect(await client.ready()).toBe(true);
+    expect(await probeReady(url, 5_000)).toBeUndefined();
   });
 
   it('no key: 401 with the api-key hint, not retried', async () => {
@@ -184,29 +183,29 @@ describe.skipIf(REAL_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
     expectNoKey(error, retries);
   });
 
-  it.skipIf(REAL_QDRANT)(
+  it.skipIf(SHARED_QDRANT)(
     'a read-only key: reads pass, snapshot creation is 403 "needs write access"',
     async () => {
-      await emu!.createCollection('c', { vectors: { size: 2, distance: 'Dot' } });
+      await target.call('PUT', `/collections/${collection}`, { vectors: { size: 2, distance: 'Dot' } });
       const { client, retries } = connect(url, { apiKey: READ_ONLY });
-      expect(await client.listCollections()).toEqual(['c']);
-      const { error } = await failure<QdrantError>(() => client.createSnapshot('c'));
+      expect(await client.listCollections()).toEqual([collection]);
+      const { error } = await failure<QdrantError>(() => client.createSnapshot(collection));
       expect(error.status).toBe(403);
       expect(error.details.qdrantMessage).toMatch(/Forbidden/);
-      expect(error.message).toContain('POST /collections/c/snapshots');
+      expect(error.message).toContain(`POST /collections/${collection}/snapshots`);
       expect(error.message).toMatch(/read-only.*backup\) needs write access.*restoring needs manage access/);
       expect(retries).toEqual([]);
       expectNoKey(error, retries);
     },
   );
 
-  it.skipIf(REAL_QDRANT)(
+  it.skipIf(SHARED_QDRANT)(
     'a read-only key: upload is 403 (text/plain) "restoring needs manage access"',
     async () => {
       const snapshotFile = path.join(dir, 'c.snapshot');
       const writer = connect(url, { apiKey: KEY }).client;
-      const made = await writer.createSnapshot('c');
-      await writer.downloadSnapshot('c', made.name, snapshotFile, { expectedSha256: made.checksum! });
+      const made = await writer.createSnapshot(collection);
+      await writer.downloadSnapshot(collection, made.name, snapshotFile, { expectedSha256: made.checksum! });
       const { client, retries } = connect(url, { apiKey: READ_ONLY });
       const { error } = await failure<QdrantError>(() =>
         client.uploadSnapshot('restored', snapshotFile, { checksum: made.checksum! }),
@@ -214,23 +213,27 @@ describe.skipIf(REAL_QDRANT && !process.env.QDRANT_API_KEY)('api-key', () => {
       expect(error.status).toBe(403);
       expect(error.message).toContain('POST /collections/restored/snapshots/upload');
       expect(error.message).toMatch(/Forbidden/);
-      expect(error.message).toMatch(/restoring needs manage access/);
+      expect(error.message).toMatch(/Restoring needs manage access to the whole server/);
       expectNoKey(error, retries);
       expect(existsSync(snapshotFile)).toBe(true);
     },
   );
 
-  it.skipIf(REAL_QDRANT)(
-    'retried failures (503) do not leak the key in onRetry messages either',
-    async () => {
-      await seedCollectionOn(emu!, 'counted');
-      emu!.inject({ route: 'points.count', failNext: { count: 2, status: 503 } });
-      const { client, retries } = connect(url, { apiKey: KEY });
+  // A fault is injected: on an emulator of its own in every mode.
+  it('retried failures (503) do not leak the key in onRetry messages either', async () => {
+    const faulty = await startTarget({ emulator: true, apiKey: KEY });
+    try {
+      const emu = faulty.emulator!;
+      await seedCollectionOn(emu, 'counted');
+      emu.inject({ route: 'points.count', failNext: { count: 2, status: 503 } });
+      const { client, retries } = connect(faulty.url, { apiKey: KEY });
       expect(await client.exactCount('counted')).toBe(3);
       expect(retries).toHaveLength(2);
       expectNoKey(undefined, retries);
-    },
-  );
+    } finally {
+      await faulty.close();
+    }
+  });
 });
 
 async function seedCollectionOn(emu: Emulator, name: string) {

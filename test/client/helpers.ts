@@ -29,7 +29,7 @@ export function makeClient(
     url,
     timeoutMs: 10_000,
     retry: FAST_RETRY,
-    onRetry: (message) => retries.push(message),
+    onRetry: (error, note) => retries.push(`${error.message} ${note}`),
     ...options,
   });
   return { client, retries };

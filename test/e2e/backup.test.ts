@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactService } from '../artifact-service/index.js';
 import { runAction } from '../helpers/run-action.js';
 import { startSeededWorld, type SeededWorld } from '../helpers/world.js';
-import { REAL_QDRANT, seedCollections, startTarget, type Target } from '../helpers/target.js';
+import {
+  SHARED_QDRANT,
+  seedCollections,
+  startTarget,
+  type Target,
+  type TargetOptions,
+} from '../helpers/target.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -17,12 +23,14 @@ let runId = 1000;
 
 let world: SeededWorld;
 
-beforeEach(async () => {
-  world = await startSeededWorld();
-  ({ target, artifacts, seeded } = world);
-});
-
-afterEach(() => world.close());
+/** A seeded server for each test of the calling describe: a real one where there is one, unless faults need the emulator. */
+function useSeededWorld(options: TargetOptions = {}) {
+  beforeEach(async () => {
+    world = await startSeededWorld(options);
+    ({ target, artifacts, seeded } = world);
+  });
+  afterEach(() => world.close());
+}
 
 function backup(inputs: Record<string, string> = {}, run = ++runId) {
   return runAction(
@@ -37,7 +45,9 @@ function backup(inputs: Record<string, string> = {}, run = ++runId) {
   );
 }
 
-describe('mode: backup (dist/main as the runner runs it)', () => {
+describe('mode: backup (main, bundled from src/, as the runner runs it)', () => {
+  useSeededWorld();
+
   it('snapshots every collection, writes the manifest, uploads it byte-identical and cleans the server', async () => {
     const run = await backup();
     expect(run.errors).toEqual([]);
@@ -49,16 +59,27 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
     expect(manifest).toMatchObject({
       format: 'qdrant-snapshot-manifest',
-      version: 1,
+      version: 2,
       complete: true,
       encryption: null,
+      cluster: null,
     });
     expect(manifest.qdrant_version).toMatch(/^\d+\.\d+\.\d+/);
     const aliased = manifest.collections.find((c: { name: string }) => c.name === seeded.names.aliased);
     expect(aliased.aliases).toEqual([seeded.alias]);
     const hybrid = manifest.collections.find((c: { name: string }) => c.name === seeded.names.hybrid);
-    expect(hybrid.config.vectors).toEqual({ title: expect.objectContaining({ size: 3, distance: 'Dot' }) });
-    expect(Object.keys(hybrid.config.sparse_vectors)).toEqual(['keywords']);
+    expect(hybrid.config.params.vectors).toEqual({
+      title: expect.objectContaining({ size: 3, distance: 'Dot' }),
+    });
+    expect(Object.keys(hybrid.config.params.sparse_vectors)).toEqual(['keywords']);
+    expect(hybrid.config.hnsw_config).toMatchObject({ m: expect.any(Number) });
+    expect(hybrid).toMatchObject({ level: 'collection', payload_schema: {}, written_during_backup: false });
+    expect(hybrid.sharding).toEqual({
+      method: 'auto',
+      shard_number: 1,
+      replication_factor: 1,
+      shard_keys: [],
+    });
     for (const c of manifest.collections) expect(c.points).toBe(seeded.points[c.name]);
 
     // The artifact holds exactly the folder, byte for byte, and the files hash to the manifest's values.
@@ -67,13 +88,16 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(run.outputs['artifact-id']).toBe(String(stored!.id));
     const entries = await artifacts.readArtifactEntries(stored!.id);
     expect([...entries.keys()].sort()).toEqual(
-      ['manifest.json', ...manifest.collections.map((c: { file: string }) => c.file)].sort(),
+      [
+        'manifest.json',
+        ...manifest.collections.map((c: { files: { file: string }[] }) => c.files[0]!.file),
+      ].sort(),
     );
     for (const c of manifest.collections) {
-      const local = await readFile(path.join(run.outputs.path!, c.file));
-      expect(entries.get(c.file)!.equals(local)).toBe(true);
-      expect(sha256(local)).toBe(c.sha256);
-      expect(c.snapshot_sha256).toBe(c.sha256);
+      const local = await readFile(path.join(run.outputs.path!, c.files[0].file));
+      expect(entries.get(c.files[0].file)!.equals(local)).toBe(true);
+      expect(sha256(local)).toBe(c.files[0].sha256);
+      expect(c.files[0].snapshot_sha256).toBe(c.files[0].sha256);
     }
     expect(entries.get('manifest.json')!.equals(await readFile(run.outputs.manifest!))).toBe(true);
 
@@ -96,18 +120,23 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(run.summary).toMatch(/Qdrant \d+\.\d+\.\d+/);
   });
 
-  it.skipIf(REAL_QDRANT)('stores what the server served, byte for byte (keep-server-snapshots)', async () => {
-    const run = await backup({ 'keep-server-snapshots': 'true', artifact: 'false' });
-    expect(run.code).toBe(0);
-    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
-    for (const c of manifest.collections) {
-      const [served] = target.emulator!.snapshotFiles(c.name);
-      expect(served).toBeDefined();
-      const onServer = await readFile(path.join(target.emulator!.snapshotsDir, c.name, served!));
-      expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.file)))).toBe(true);
-    }
-    expect(artifacts.artifacts()).toEqual([]);
-  });
+  // Reads the server's snapshot folder: an emulator or a node started here, not a shared server.
+  it.skipIf(SHARED_QDRANT)(
+    'stores what the server served, byte for byte (keep-server-snapshots)',
+    async () => {
+      const run = await backup({ 'keep-server-snapshots': 'true', artifact: 'false' });
+      expect(run.code).toBe(0);
+      const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+      const snapshotsDir = target.emulator?.snapshotsDir ?? target.node!.snapshotsDir;
+      for (const c of manifest.collections) {
+        const [served] = target.snapshotFiles!(c.name);
+        expect(served).toBeDefined();
+        const onServer = await readFile(path.join(snapshotsDir, c.name, served!));
+        expect(onServer.equals(await readFile(path.join(run.outputs.path!, c.files[0].file)))).toBe(true);
+      }
+      expect(artifacts.artifacts()).toEqual([]);
+    },
+  );
 
   it('applies collections and exclude globs', async () => {
     const run = await backup({
@@ -132,7 +161,7 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     expect(artifacts.artifacts()).toEqual([]);
   });
 
-  it.skipIf(REAL_QDRANT)('fails with "No collections found" on an empty server', async () => {
+  it.skipIf(SHARED_QDRANT)('fails with "No collections found" on an empty server', async () => {
     const empty = await startTarget();
     try {
       const run = await runAction(
@@ -145,64 +174,6 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
       await empty.close();
     }
   });
-
-  it.skipIf(REAL_QDRANT)(
-    'keeps going when one collection fails, uploads the rest as incomplete, then fails naming it',
-    async () => {
-      target.emulator!.inject({
-        route: 'snapshot.create',
-        collection: seeded.names.hybrid,
-        failNext: { count: 20, status: 500, message: 'disk on fire' },
-      });
-      const run = await backup({}, ++runId);
-      expect(run.code).toBe(1);
-      expect(run.errors[0]).toContain(`${seeded.names.hybrid}: Qdrant answered 500`);
-      expect(run.errors[0]).toContain('disk on fire');
-      const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
-      expect(manifest.complete).toBe(false);
-      expect(manifest.collections.map((c: { name: string }) => c.name).sort()).toEqual([
-        seeded.names.aliased,
-        seeded.names.dense,
-      ]);
-      expect(manifest.failed).toEqual([{ name: seeded.names.hybrid, error: expect.stringContaining('500') }]);
-      expect(artifacts.artifacts()).toHaveLength(1);
-      expect(run.summary).toContain('Incomplete');
-    },
-    60_000,
-  );
-
-  it.skipIf(REAL_QDRANT)('downloads again when the bytes do not match the advertised checksum', async () => {
-    target.emulator!.inject({
-      route: 'snapshot.download',
-      collection: seeded.names.dense,
-      flipByteAt: 100,
-      times: 1,
-    });
-    const run = await backup({ artifact: 'false' });
-    expect(run.code).toBe(0);
-    expect(run.warnings.join('\n')).toMatch(/SHA-256 mismatch .* Downloading once more/);
-    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
-    const dense = manifest.collections.find((c: { name: string }) => c.name === seeded.names.dense);
-    expect(sha256(await readFile(path.join(run.outputs.path!, dense.file)))).toBe(dense.sha256);
-  });
-
-  it.skipIf(REAL_QDRANT)(
-    'fails the collection when the second download is corrupted too, leaving no partial file',
-    async () => {
-      target.emulator!.inject({
-        route: 'snapshot.download',
-        collection: seeded.names.dense,
-        flipByteAt: 100,
-        times: 2,
-      });
-      const run = await backup({ artifact: 'false' });
-      expect(run.code).toBe(1);
-      expect(run.errors[0]).toContain(`${seeded.names.dense}: SHA-256 mismatch`);
-      const files = await readdir(run.outputs.path!);
-      expect(files.some((f) => f.includes('partial') || f.startsWith(seeded.names.dense))).toBe(false);
-      expect(target.emulator!.snapshotFiles(seeded.names.dense)).toEqual([]);
-    },
-  );
 
   it('refuses to reuse an artifact name within a run, keeping the backup on disk', async () => {
     const run = ++runId;
@@ -218,5 +189,63 @@ describe('mode: backup (dist/main as the runner runs it)', () => {
     const run = await runAction({ mode: 'frobnicate' });
     expect(run.code).toBe(1);
     expect(run.errors).toEqual(['Input \'mode\' got "frobnicate"; it accepts one of: backup, restore.']);
+  });
+});
+
+// Faults are injected: these run on the emulator in every mode.
+describe('mode: backup, with faults injected (emulator)', () => {
+  useSeededWorld({ emulator: true });
+
+  it('keeps going when one collection fails, uploads the rest as incomplete, then fails naming it', async () => {
+    target.emulator!.inject({
+      route: 'snapshot.create',
+      collection: seeded.names.hybrid,
+      failNext: { count: 20, status: 500, message: 'disk on fire' },
+    });
+    const run = await backup({}, ++runId);
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toContain(`${seeded.names.hybrid}: Qdrant answered 500`);
+    expect(run.errors[0]).toContain('disk on fire');
+    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+    expect(manifest.complete).toBe(false);
+    expect(manifest.collections.map((c: { name: string }) => c.name).sort()).toEqual([
+      seeded.names.aliased,
+      seeded.names.dense,
+    ]);
+    expect(manifest.failed).toEqual([{ name: seeded.names.hybrid, error: expect.stringContaining('500') }]);
+    expect(artifacts.artifacts()).toHaveLength(1);
+    expect(run.summary).toContain('Incomplete');
+  }, 60_000);
+
+  it('downloads again when the bytes do not match the advertised checksum', async () => {
+    target.emulator!.inject({
+      route: 'snapshot.download',
+      collection: seeded.names.dense,
+      flipByteAt: 100,
+      times: 1,
+    });
+    const run = await backup({ artifact: 'false' });
+    expect(run.code).toBe(0);
+    expect(run.warnings.join('\n')).toMatch(/SHA-256 mismatch .* Downloading once more/);
+    const manifest = JSON.parse(await readFile(run.outputs.manifest!, 'utf8'));
+    const dense = manifest.collections.find((c: { name: string }) => c.name === seeded.names.dense);
+    expect(sha256(await readFile(path.join(run.outputs.path!, dense.files[0].file)))).toBe(
+      dense.files[0].sha256,
+    );
+  });
+
+  it('fails the collection when the second download is corrupted too, leaving no partial file', async () => {
+    target.emulator!.inject({
+      route: 'snapshot.download',
+      collection: seeded.names.dense,
+      flipByteAt: 100,
+      times: 2,
+    });
+    const run = await backup({ artifact: 'false' });
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toContain(`${seeded.names.dense}: SHA-256 mismatch`);
+    const files = await readdir(run.outputs.path!);
+    expect(files.some((f) => f.includes('partial') || f.startsWith(seeded.names.dense))).toBe(false);
+    expect(target.emulator!.snapshotFiles(seeded.names.dense)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/run-action.js';
+import { bundled } from '../helpers/bundles.js';
+
 import { allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 let target: Target;
@@ -18,9 +19,9 @@ beforeEach(async () => {
 
 afterEach(() => target.close());
 
-/** Runs the bundled CLI as a user would, with a clean environment. */
+/** Runs the CLI (bundled from src/) as a user would, with a clean environment. */
 async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), ...args], {
+  const child = spawn(process.execPath, [bundled('cli'), ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: home,
@@ -39,7 +40,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 
 const only = () => ['--collections', `${target.prefix}*`];
 
-describe('qdrant-snapshot CLI (dist/cli)', () => {
+describe('qdrant-snapshot CLI (bundled)', () => {
   it("backs up into a timestamped folder under ~/.qdrant-snapshot/backups, reading the seed scripts' QDRANT_HOST", async () => {
     const host = target.url.replace('http://', '');
     const run = await cli(['backup', ...only()], { QDRANT_URL: '', QDRANT_HOST: host });
@@ -91,7 +92,7 @@ describe('qdrant-snapshot CLI (dist/cli)', () => {
 
     const refused = await cli(['restore', out, '--collections', seeded.names.dense]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('if-exists: fail keeps them untouched');
+    expect(refused.stderr).toContain('--if-exists fail keeps them untouched');
     const restored = await cli([
       'restore',
       out,
@@ -103,6 +104,38 @@ describe('qdrant-snapshot CLI (dist/cli)', () => {
     expect(restored.code).toBe(0);
     expect(restored.stdout).toContain('✅ verified');
     expect(await allPoints(target, seeded.names.dense)).toEqual(before);
+  }, 60_000);
+
+  it("restore --rename with the backup's alias taken advises --no-aliases, not another rename", async () => {
+    const out = path.join(home, 'backups');
+    expect((await cli(['backup', '--out', out, ...only()])).code).toBe(0);
+    // Renamed, the collection is new, but the backup's alias still exists on the server.
+    const copy = `${target.prefix}aliased_copy`;
+    const refused = await cli([
+      'restore',
+      out,
+      '--collections',
+      seeded.names.aliased,
+      '--rename',
+      `${seeded.names.aliased}=${copy}`,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`alias ${seeded.alias} (points at ${seeded.names.aliased})`);
+    expect(refused.stderr).toContain("leave the backup's aliases out with --no-aliases");
+    expect(refused.stderr).not.toMatch(/'rename'|aliases: false/);
+    const restored = await cli([
+      'restore',
+      out,
+      '--collections',
+      seeded.names.aliased,
+      '--rename',
+      `${seeded.names.aliased}=${copy}`,
+      '--no-aliases',
+    ]);
+    expect(restored.code).toBe(0);
+    expect(await target.call('POST', `/collections/${copy}/points/count`, { exact: true })).toEqual({
+      count: 5,
+    });
   }, 60_000);
 
   it('documents every flag in --help and refuses unknown ones with exit status 2', async () => {
@@ -127,6 +160,6 @@ describe('qdrant-snapshot CLI (dist/cli)', () => {
     expect(bad.stderr).toContain("Unknown option '--frobnicate'");
     const badValue = await cli(['backup', '--concurrency', 'many']);
     expect(badValue.code).toBe(2);
-    expect(badValue.stderr).toContain('\'concurrency\' got "many"');
+    expect(badValue.stderr).toContain('--concurrency got "many"');
   });
 });

@@ -4,7 +4,15 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startArtifactService, type ArtifactService } from '../artifact-service/index.js';
 import { runAction } from '../helpers/run-action.js';
-import { REAL_QDRANT, allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
+import {
+  SHARED_QDRANT,
+  allPoints,
+  seedCollections,
+  startTarget,
+  watchChanges,
+  type Target,
+  type TargetOptions,
+} from '../helpers/target.js';
 
 let source: Target;
 let dest: Target;
@@ -13,24 +21,26 @@ let seeded: Awaited<ReturnType<typeof seedCollections>>;
 let before: Map<string, unknown[]>;
 let runId = 5000;
 
-// Requests that change a server (count and scroll are POSTs that only read).
-const MUTATING = (r: { method: string; path: string }) =>
-  r.method !== 'GET' && !/\/points\/(count|scroll)$/.test(r.path);
+/**
+ * A seeded source and an empty destination for each test of the calling describe: real servers where
+ * there are, unless faults need the emulator. A shared server (QDRANT_URL) is both.
+ */
+function useServers(options: TargetOptions = {}) {
+  beforeEach(async () => {
+    source = await startTarget(options);
+    dest = SHARED_QDRANT && !options.emulator ? source : await startTarget(options);
+    artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
+    seeded = await seedCollections(source);
+    before = new Map();
+    for (const name of Object.values(seeded.names)) before.set(name, await allPoints(source, name));
+  });
 
-beforeEach(async () => {
-  source = await startTarget();
-  dest = REAL_QDRANT ? source : await startTarget();
-  artifacts = await startArtifactService({ dataDir: await mkdtemp(path.join(os.tmpdir(), 'artifacts-')) });
-  seeded = await seedCollections(source);
-  before = new Map();
-  for (const name of Object.values(seeded.names)) before.set(name, await allPoints(source, name));
-});
-
-afterEach(async () => {
-  await source.close();
-  if (dest !== source) await dest.close();
-  await artifacts.close();
-});
+  afterEach(async () => {
+    await source.close();
+    if (dest !== source) await dest.close();
+    await artifacts.close();
+  });
+}
 
 async function backup(inputs: Record<string, string> = {}, run = ++runId) {
   const result = await runAction(
@@ -44,7 +54,7 @@ async function backup(inputs: Record<string, string> = {}, run = ++runId) {
     { env: artifacts.env({ runId: run }) },
   );
   expect(result.errors).toEqual([]);
-  // One server only (a real Qdrant): make room for the restore.
+  // One server only (a shared Qdrant): make room for the restore.
   if (dest === source) {
     await source.call('POST', '/collections/aliases', {
       actions: [{ delete_alias: { alias_name: seeded.alias } }],
@@ -69,7 +79,9 @@ async function expectRestoredExactly(names: Record<string, string> = {}) {
   }
 }
 
-describe('mode: restore (dist/main as the runner runs it)', () => {
+describe('mode: restore (main, bundled from src/, as the runner runs it)', () => {
+  useServers();
+
   it('restores the artifact of this run, recreates the alias, verifies, and reports', async () => {
     const run = ++runId;
     await backup({}, run);
@@ -175,7 +187,7 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
 
     it('fail (default) touches nothing and says how to proceed', async () => {
-      const start = dest.emulator?.requests.length ?? 0;
+      const watch = await watchChanges(dest);
       const result = await restore({ artifact: 'false', path: folder });
       expect(result.code).toBe(1);
       expect(result.errors[0]).toContain(
@@ -185,13 +197,7 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
       expect(
         await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
       ).toEqual({ count: 1 });
-      if (dest.emulator)
-        expect(
-          dest.emulator.requests
-            .slice(start)
-            .filter(MUTATING)
-            .map((r) => r.path),
-        ).toEqual([]);
+      expect(await watch.changes()).toEqual([]);
     });
 
     it('skip keeps the existing collection and restores the rest', async () => {
@@ -210,6 +216,70 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
       expect(result.outputs.verified).toBe('true');
       await expectRestoredExactly();
     });
+    // Qdrant recovers a snapshot into an existing collection in place: the points are replaced, the
+    // collection keeps its own settings and payload indexes, and other vectors are refused.
+    it('overwrite replaces the points; the collection keeps its own settings, and the log says so', async () => {
+      await dest.call('PATCH', `/collections/${seeded.names.dense}`, { hnsw_config: { m: 32 } });
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
+      expect(result.errors).toEqual([]);
+      expect(result.outputs.verified).toBe('true');
+      await expectRestoredExactly();
+      const info = await dest.call<{ config: { hnsw_config: { m: number } } }>(
+        'GET',
+        `/collections/${seeded.names.dense}`,
+      );
+      expect(info.config.hnsw_config.m).toBe(32);
+      console.log(
+        result.stdout
+          .split('\n')
+          .filter((l) => !l.startsWith('::debug'))
+          .join('\n'),
+      );
+    });
+
+    it('overwrite of a collection with other vectors: refused, that collection untouched, the rest restored', async () => {
+      await dest.call('PUT', `/collections/${seeded.names.hybrid}`, {
+        vectors: { size: 5, distance: 'Dot' },
+      });
+      await dest.call('PUT', `/collections/${seeded.names.hybrid}/points?wait=true`, {
+        points: [{ id: 7, vector: [1, 2, 3, 4, 5] }],
+      });
+      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(
+        `${seeded.names.hybrid}: Qdrant answered 400 to POST /collections/${seeded.names.hybrid}/snapshots/upload: Wrong input: Snapshot is not compatible with existing collection: Collection vectors: `,
+      );
+      expect(
+        await dest.call('POST', `/collections/${seeded.names.hybrid}/points/count`, { exact: true }),
+      ).toEqual({
+        count: 1,
+      });
+      expect(await allPoints(dest, seeded.names.aliased)).toEqual(before.get(seeded.names.aliased));
+    });
+  });
+
+  it("an alias of the backup taken on the server: refused, advising 'aliases: false' (rename cannot help)", async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    // The backup's alias name now points at another collection of the user's.
+    const other = `${dest === source ? source.prefix : ''}other`;
+    await dest.call('PUT', `/collections/${other}`, { vectors: { size: 4, distance: 'Dot' } });
+    await dest.call('POST', '/collections/aliases', {
+      actions: [{ create_alias: { collection_name: other, alias_name: seeded.alias } }],
+    });
+    try {
+      const result = await restore({ artifact: 'false', path: folder });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]).toContain(`alias ${seeded.alias} (points at ${other})`);
+      expect(result.errors[0]).toContain("or leave the backup's aliases out with aliases: false");
+      const retried = await restore({ artifact: 'false', path: folder, aliases: 'false' });
+      expect(retried.errors).toEqual([]);
+    } finally {
+      await dest.call('POST', '/collections/aliases', {
+        actions: [{ delete_alias: { alias_name: seeded.alias } }],
+      });
+      await dest.call('DELETE', `/collections/${other}`);
+    }
   });
 
   describe('a backed-up name that is an alias on the server', () => {
@@ -267,9 +337,9 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
   });
 
-  describe.skipIf(REAL_QDRANT)('a backup that cannot be trusted leaves the server untouched', () => {
+  describe('a backup that cannot be trusted leaves the server untouched', () => {
     let folder: string;
-    let manifest: { collections: { name: string; file: string }[] };
+    let manifest: { collections: { name: string; files: { file: string }[] }[] };
     beforeEach(async () => {
       folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
       await backup({ artifact: 'false', path: folder });
@@ -277,14 +347,17 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
 
     async function expectRefused(message: RegExp | string) {
+      const watch = await watchChanges(dest);
       const result = await restore({ artifact: 'false', path: folder });
       expect(result.code).toBe(1);
       expect(result.errors[0]).toMatch(message);
-      expect(dest.emulator!.requests).toEqual([]);
+      // The emulator proves no request at all reached it; a real server, that it holds what it held.
+      if (dest.emulator) expect(dest.emulator.requests).toEqual([]);
+      expect(await watch.changes()).toEqual([]);
     }
 
     it('a corrupted file', async () => {
-      const file = path.join(folder, manifest.collections[0]!.file);
+      const file = path.join(folder, manifest.collections[0]!.files[0]!.file);
       const bytes = await readFile(file);
       bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
       await writeFile(file, bytes);
@@ -294,15 +367,15 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
 
     it('a missing file', async () => {
-      await rm(path.join(folder, manifest.collections[1]!.file));
-      await expectRefused(`The backup is missing ${manifest.collections[1]!.file}`);
+      await rm(path.join(folder, manifest.collections[1]!.files[0]!.file));
+      await expectRefused(`The backup is missing ${manifest.collections[1]!.files[0]!.file}`);
     });
 
     it('a manifest with ../ in a file name', async () => {
       const text = await readFile(path.join(folder, 'manifest.json'), 'utf8');
       await writeFile(
         path.join(folder, 'manifest.json'),
-        text.replace(`"${manifest.collections[0]!.file}"`, '"../../etc/passwd"'),
+        text.replace(`"${manifest.collections[0]!.files[0]!.file}"`, '"../../etc/passwd"'),
       );
       await expectRefused(/file name "..\/..\/etc\/passwd" is not a plain file name/);
     });
@@ -313,42 +386,52 @@ describe('mode: restore (dist/main as the runner runs it)', () => {
     });
   });
 
-  it.skipIf(REAL_QDRANT)('refuses a server two minor versions away, naming both versions', async () => {
+  // The backup comes from the source (a real node with QDRANT_BINARY); only an emulator can claim to be
+  // a version two minors later.
+  it('refuses a server two minor versions away, naming both versions', async () => {
     const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
     await backup({ artifact: 'false', path: folder });
-    const newer = await startTarget({ version: '1.21.0' });
+    const made = (
+      JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8')) as { qdrant_version: string }
+    ).qdrant_version;
+    const [major, minor] = made.split('.').map(Number) as [number, number];
+    const far = `${major}.${minor + 2}.0`;
+    const newer = await startTarget({ version: far });
     try {
+      const watch = await watchChanges(newer);
       const result = await runAction({ mode: 'restore', url: newer.url, artifact: 'false', path: folder });
       expect(result.code).toBe(1);
       expect(result.errors[0]).toContain(
-        `The backup was made with Qdrant 1.19.0; the server at ${newer.url} runs 1.21.0`,
+        `The backup was made with Qdrant ${made}; the server at ${newer.url} runs ${far}`,
       );
-      expect(result.errors[0]).toContain('1.19.x or 1.20.x');
-      expect(newer.emulator!.requests.filter(MUTATING)).toEqual([]);
+      expect(result.errors[0]).toContain(`${major}.${minor}.x or ${major}.${minor + 1}.x`);
+      expect(await watch.changes()).toEqual([]);
     } finally {
       await newer.close();
     }
   });
+});
 
-  it.skipIf(REAL_QDRANT)(
-    'fails verification with both numbers when the server loses points, keeping the collection',
-    async () => {
-      const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
-      await backup({ artifact: 'false', path: folder });
-      dest.emulator!.inject({
-        route: 'snapshot.upload',
-        collection: seeded.names.dense,
-        recoverKeepFraction: 0.5,
-      });
-      const result = await restore({ artifact: 'false', path: folder });
-      expect(result.code).toBe(1);
-      expect(result.outputs.verified).toBe('false');
-      expect(result.errors[0]).toContain('Verification failed');
-      expect(result.errors[0]).toContain(`${seeded.names.dense}: points: expected 30, found 15`);
-      expect(
-        await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
-      ).toEqual({ count: 15 });
-      expect(result.summary).toContain('❌ points: expected 30, found 15');
-    },
-  );
+// A fault is injected: this runs on the emulator in every mode.
+describe('mode: restore, with faults injected (emulator)', () => {
+  useServers({ emulator: true });
+
+  it('fails verification with both numbers when the server loses points, keeping the collection', async () => {
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    dest.emulator!.inject({
+      route: 'snapshot.upload',
+      collection: seeded.names.dense,
+      recoverKeepFraction: 0.5,
+    });
+    const result = await restore({ artifact: 'false', path: folder });
+    expect(result.code).toBe(1);
+    expect(result.outputs.verified).toBe('false');
+    expect(result.errors[0]).toContain('Verification failed');
+    expect(result.errors[0]).toContain(`${seeded.names.dense}: points: expected 30, found 15`);
+    expect(
+      await dest.call('POST', `/collections/${seeded.names.dense}/points/count`, { exact: true }),
+    ).toEqual({ count: 15 });
+    expect(result.summary).toContain('❌ points: expected 30, found 15');
+  });
 });

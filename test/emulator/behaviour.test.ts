@@ -223,40 +223,26 @@ describe('nothing is touched on failure', () => {
 });
 
 describe('versions', () => {
-  it.each([
-    ['1.17.0', false],
-    ['1.17.9', false],
-    ['1.18.0', true],
-    ['1.18.3', true],
-    ['1.19.0', true],
-    ['1.19.1', false],
-    ['1.20.0', false],
-    ['0.19.0', false],
-  ])('a %s snapshot on a 1.19.0 server: accepted=%s', async (version, accepted) => {
-    const file = path.join(dir, `v${version}.snapshot`);
-    await writeSnapshotFile(file, {
-      collection: 'v',
-      version,
-      config: { vectors: { size: 2, distance: 'Dot' } },
-      points: [{ id: 1, vector: [1, 2] }],
-    });
-    const up = await uploadFile(`${emu.url}/collections/v/snapshots/upload?priority=snapshot`, file);
-    if (accepted) {
+  // Qdrant's recovery path checks no snapshot version: the tool's own version guard is the only one.
+  it.each(['0.19.0', '1.17.0', '1.18.3', '1.19.0', '1.20.0'])(
+    'a %s snapshot on a 1.19.0 server is recovered (no version check at recovery)',
+    async (version) => {
+      const file = path.join(dir, `v${version}.snapshot`);
+      await writeSnapshotFile(file, {
+        collection: 'v',
+        version,
+        config: { vectors: { size: 2, distance: 'Dot' } },
+        points: [{ id: 1, vector: [1, 2] }],
+      });
+      const up = await uploadFile(`${emu.url}/collections/v/snapshots/upload?priority=snapshot`, file);
       expect(up.status).toBe(200);
       expect(await count('v')).toBe(1);
-    } else {
-      expect(up.status).toBe(400);
-      expect(up.json.status.error).toMatch(
-        new RegExp(
-          `^Bad request: Snapshot version ${version.replace(/\./g, '\\.')} is not compatible with 1\\.19\\.0`,
-        ),
-      );
-    }
-  });
+    },
+  );
 });
 
-describe('priority pitfall', () => {
-  it('without priority=snapshot a new collection ends up empty', async () => {
+describe('priority', () => {
+  it('on a single node every priority recovers the snapshot, and none is the default', async () => {
     const file = path.join(dir, 'p.snapshot');
     await writeSnapshotFile(file, {
       collection: 'p',
@@ -266,26 +252,23 @@ describe('priority pitfall', () => {
         { id: 2, vector: [3, 4] },
       ],
     });
-    expect((await uploadFile(`${emu.url}/collections/p1/snapshots/upload`, file)).status).toBe(200);
-    expect(await count('p1')).toBe(0);
-    expect(
-      (await uploadFile(`${emu.url}/collections/p2/snapshots/upload?priority=replica`, file)).status,
-    ).toBe(200);
-    expect(await count('p2')).toBe(0);
-    expect(
-      (await uploadFile(`${emu.url}/collections/p3/snapshots/upload?priority=snapshot`, file)).status,
-    ).toBe(200);
-    expect(await count('p3')).toBe(2);
-    expect(
-      (await uploadFile(`${emu.url}/collections/p4/snapshots/upload?priority=no_sync`, file)).status,
-    ).toBe(200);
-    expect(await count('p4')).toBe(2);
+    for (const [collection, query] of [
+      ['p1', ''],
+      ['p2', '?priority=replica'],
+      ['p3', '?priority=snapshot'],
+      ['p4', '?priority=no_sync'],
+    ] as const) {
+      expect(
+        (await uploadFile(`${emu.url}/collections/${collection}/snapshots/upload${query}`, file)).status,
+      ).toBe(200);
+      expect(await count(collection), `${collection}${query}`).toBe(2);
+    }
     const res = await uploadFile(`${emu.url}/collections/p5/snapshots/upload?priority=bogus`, file);
     expect(res.status).toBe(400);
     expect(res.json.status.error).toMatch(/^Deserialize error in query parameters: unknown variant `bogus`/);
   });
 
-  it('priority=snapshot replaces an existing collection', async () => {
+  it.each(['snapshot', 'replica'])('priority=%s replaces an existing collection', async (priority) => {
     await emu.createCollection('x', { vectors: { size: 2, distance: 'Dot' } });
     await emu.upsertPoints('x', [{ id: 99, vector: [9, 9] }]);
     const file = path.join(dir, 'x.snapshot');
@@ -295,7 +278,7 @@ describe('priority pitfall', () => {
       points: [{ id: 1, vector: [1, 2] }],
     });
     expect(
-      (await uploadFile(`${emu.url}/collections/x/snapshots/upload?priority=snapshot`, file)).status,
+      (await uploadFile(`${emu.url}/collections/x/snapshots/upload?priority=${priority}`, file)).status,
     ).toBe(200);
     expect((await scrollAll(emu.url, 'x')).map((p) => (p as { id: number }).id)).toEqual([1]);
   });
@@ -397,16 +380,20 @@ describe('collections, aliases, names', () => {
     expect((await call(emu.url, 'DELETE', '/collections/real')).json.result).toBe(false);
   });
 
-  it('snapshot names are unique even within one second', async () => {
+  it('two snapshots within one second share a name: the second replaces the first', async () => {
     await emu.createCollection('fast', { vectors: { size: 2, distance: 'Dot' } });
-    const names = await Promise.all(
-      [1, 2, 3].map(
-        async () => (await call(emu.url, 'POST', '/collections/fast/snapshots')).json.result.name,
-      ),
-    );
-    expect(new Set(names).size).toBe(3);
-    for (const n of names) expect(n).toMatch(/^fast-7-\d{4}(-\d{2}){5}\.snapshot$/);
-    expect(emu.snapshotFiles('fast')).toEqual([...names].sort());
+    for (let attempt = 0; ; attempt++) {
+      const first = (await call(emu.url, 'POST', '/collections/fast/snapshots')).json.result;
+      await emu.upsertPoints('fast', [{ id: attempt + 1, vector: [1, attempt] }]);
+      const second = (await call(emu.url, 'POST', '/collections/fast/snapshots')).json.result;
+      expect(second.name).toMatch(/^fast-7-\d{4}(-\d{2}){5}\.snapshot$/);
+      if (first.creation_time !== second.creation_time && attempt < 3) continue; // crossed a second
+      expect(second.name).toBe(first.name);
+      expect(second.checksum).not.toBe(first.checksum);
+      expect((await call(emu.url, 'GET', '/collections/fast/snapshots')).json.result).toEqual([second]);
+      expect(emu.snapshotFiles('fast')).toEqual([second.name]);
+      break;
+    }
   });
 
   it('wait=false answers 202 and the snapshot appears later', async () => {
@@ -479,6 +466,35 @@ describe('collections, aliases, names', () => {
     expect(d.checksum).toBe(made.sha256);
     expect(d.size).toBe(made.size);
     expect(await sha256File(path.join(emu.snapshotsDir, 'big', d.name))).toBe(made.sha256);
+  });
+});
+
+describe('cluster', () => {
+  it('cluster: true is a one-node cluster: enabled, one peer, itself the raft leader', async () => {
+    const node = await startEmulator({ dataDir: path.join(dir, 'cluster'), peerId: 11, cluster: true });
+    try {
+      await node.createCollection('c', { vectors: { size: 2, distance: 'Dot' }, shard_number: 2 });
+      await node.upsertPoints(
+        'c',
+        [1, 2, 3, 4, 5].map((id) => ({ id, vector: [id, 1] })),
+      );
+      const info = (await call(node.url, 'GET', '/cluster')).json.result;
+      expect(info).toMatchObject({
+        status: 'enabled',
+        peer_id: 11,
+        raft_info: { leader: 11, role: 'Leader' },
+      });
+      expect(Object.keys(info.peers)).toEqual(['11']);
+      const shards = (await call(node.url, 'GET', '/collections/c/cluster')).json.result;
+      expect(shards.peer_id).toBe(11);
+      expect(shards.local_shards.map((s: { shard_id: number }) => s.shard_id)).toEqual([0, 1]);
+      expect(
+        shards.local_shards.reduce((n: number, s: { points_count: number }) => n + s.points_count, 0),
+      ).toBe(5);
+    } finally {
+      await node.close();
+    }
+    expect((await call(emu.url, 'GET', '/cluster')).json.result).toEqual({ status: 'disabled' });
   });
 });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // node test/emulator/cli.js --port 0 --data DIR [--api-key K] [--read-only-key R] [--version 1.19.0]
-//   [--snapshot-delay-ms N] [--host 127.0.0.1] [--peer-id N]
+//   [--snapshot-delay-ms N] [--host 127.0.0.1] [--peer-id N] [--snapshot-storage local|s3] [--cluster]
 // Prints the URL as the first line of stdout, then serves until SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     version: { type: 'string' },
     'snapshot-delay-ms': { type: 'string' },
     'peer-id': { type: 'string' },
+    'snapshot-storage': { type: 'string', default: 'local' },
+    cluster: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -37,6 +39,8 @@ const emu = await startEmulator({
   peerId: values['peer-id'] !== undefined ? Number(values['peer-id']) : undefined,
   snapshotCreateDelayMs:
     values['snapshot-delay-ms'] !== undefined ? Number(values['snapshot-delay-ms']) : undefined,
+  snapshotStorage: values['snapshot-storage'] === 's3' ? 's3' : 'local',
+  cluster: values.cluster,
 });
 process.stdout.write(`${emu.url}\n`);
 

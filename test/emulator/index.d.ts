@@ -17,6 +17,11 @@ export interface EmulatorOptions {
   peerId?: number;
   /** every snapshot creation takes this long */
   snapshotCreateDelayMs?: number;
+  /** 's3': snapshots kept in S3 on the server: no checksum in create/list answers, downloads without
+   *  Content-Length or byte ranges. Default 'local'. */
+  snapshotStorage?: 'local' | 's3';
+  /** a one-node cluster (cluster.enabled): GET /cluster reports it enabled, this peer the leader */
+  cluster?: boolean;
 }
 
 export type FaultRoute =
@@ -30,12 +35,16 @@ export type FaultRoute =
   | 'collection.exists'
   | 'collection.create'
   | 'collection.delete'
+  | 'collection.update'
   | 'aliases.list'
   | 'aliases.update'
   | 'points.upsert'
   | 'points.get'
   | 'points.count'
   | 'points.scroll'
+  | 'index.create'
+  | 'index.delete'
+  | 'collection.cluster'
   | 'snapshot.create'
   | 'snapshot.list'
   | 'snapshot.download'
@@ -138,6 +147,3 @@ export function fileUrl(path: string): string;
 
 /** SHA-256 hex of a file, streaming */
 export function hashFile(path: string): Promise<string>;
-
-/** null when a snapshot of version `snap` may be recovered on `server`, else the reason */
-export function snapshotVersionProblem(snap: string, server: string): string | null;

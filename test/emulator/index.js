@@ -41,11 +41,16 @@ export { writeSnapshotFile } from './make-snapshot.js';
 
 const JSON_LIMIT = 32 * 1024 * 1024; // service.max_request_size_mb
 const COMMIT = 'e1d3f5a7c9b0e2d4f6a8c0b2d4e6f8a0c2e4a6b8';
+/** PayloadSchemaType in Qdrant 1.19. */
+const PAYLOAD_TYPES = ['keyword', 'integer', 'float', 'geo', 'text', 'bool', 'datetime', 'uuid'];
 const MUTATING = new Set([
   'collection.create',
   'collection.delete',
+  'collection.update',
   'aliases.update',
   'points.upsert',
+  'index.create',
+  'index.delete',
   'snapshot.create',
   'snapshot.delete',
   'snapshot.upload',
@@ -65,30 +70,6 @@ const stamp = (d) =>
   )}-${pad(d.getUTCSeconds())}`;
 /** `2022-08-04T10:49:10` (NaiveDateTime, UTC, whole seconds), as in SnapshotDescription.creation_time. @param {Date} d */
 const isoSeconds = (d) => d.toISOString().slice(0, 19);
-
-/** @param {string} v */
-function parseVersion(v) {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(String(v));
-  if (!m) return null;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
-}
-
-/**
- * Same or next minor version only (what the action promises): refuse newer snapshots and
- * snapshots more than one minor version older than the server.
- * @param {string} snap @param {string} server
- */
-export function snapshotVersionProblem(snap, server) {
-  const s = parseVersion(snap);
-  const v = parseVersion(server);
-  if (!s || !v) return `Snapshot version ${snap} is not a valid version`;
-  const cmp = s.major - v.major || s.minor - v.minor || s.patch - v.patch;
-  if (cmp > 0)
-    return `Snapshot version ${snap} is not compatible with ${server}: Collection version is greater than application version`;
-  if (s.major !== v.major || s.minor < v.minor - 1)
-    return `Snapshot version ${snap} is not compatible with ${server}: Cannot upgrade version ${snap} to ${server}. Try to use older version of Qdrant first.`;
-  return null;
-}
 
 /** @param {string} name */
 function validateCollectionName(name) {
@@ -126,6 +107,11 @@ class Emulator {
     this.apiKey = opts.apiKey || undefined;
     this.readOnlyKey = opts.readOnlyKey || undefined;
     this.snapshotCreateDelayMs = opts.snapshotCreateDelayMs ?? 0;
+    // Snapshots kept in S3 (storage.snapshots_config.snapshots_storage: s3): no checksum in the create
+    // answer or the list, downloads streamed without Content-Length or byte ranges.
+    this.s3Snapshots = opts.snapshotStorage === 's3';
+    // A one-node cluster (cluster.enabled: true): GET /cluster says enabled, with this peer as leader.
+    this.clusterEnabled = opts.cluster === true;
     this.dataDir = path.resolve(opts.dataDir);
     this.snapshotsDir = path.join(this.dataDir, 'snapshots');
     this.storageDir = path.join(this.dataDir, 'storage');
@@ -140,8 +126,6 @@ class Emulator {
     this.requests = [];
     /** @type {Set<import('node:net').Socket>} */
     this.sockets = new Set();
-    /** @type {Set<string>} snapshot paths being created */
-    this.reserved = new Set();
     /** @type {Set<Promise<unknown>>} */
     this.background = new Set();
     this.port = 0;
@@ -383,7 +367,7 @@ class Emulator {
         return r('livez', (x) => this.hHealth(x, 'healthz check passed'));
       if (method === 'GET' && a === 'readyz')
         return r('readyz', (x) => this.hHealth(x, 'all shards are ready'));
-      if (method === 'GET' && a === 'cluster') return r('cluster', (x) => this.ok(x, { status: 'disabled' }));
+      if (method === 'GET' && a === 'cluster') return r('cluster', (x) => this.hCluster(x));
       if (method === 'GET' && a === 'aliases') return r('aliases.list', (x) => this.hAliases(x));
       if (a === 'collections' && method === 'GET') return r('collections.list', (x) => this.hCollections(x));
       if (a === 'snapshots' && method === 'GET') return r('full_snapshot.list', (x) => this.hFullList(x));
@@ -405,6 +389,7 @@ class Emulator {
       if (method === 'GET') return r('collection.info', (x) => this.hInfo(x), params);
       if (method === 'PUT') return r('collection.create', (x) => this.hCreate(x), params);
       if (method === 'DELETE') return r('collection.delete', (x) => this.hDelete(x), params);
+      if (method === 'PATCH') return r('collection.update', (x) => this.hUpdate(x), params);
       return unknown;
     }
     if (n === 3) {
@@ -412,12 +397,20 @@ class Emulator {
       if (c === 'aliases' && method === 'GET') return r('aliases.list', (x) => this.hAliases(x), params);
       if (c === 'points' && method === 'PUT') return r('points.upsert', (x) => this.hUpsert(x), params);
       if (c === 'points' && method === 'POST') return r('points.get', (x) => this.hGetPoints(x), params);
+      if (c === 'cluster' && method === 'GET')
+        return r('collection.cluster', (x) => this.hCollectionCluster(x), params);
+      if (c === 'index' && method === 'PUT') return r('index.create', (x) => this.hIndexCreate(x), params);
       if (c === 'snapshots' && method === 'GET') return r('snapshot.list', (x) => this.hSnapList(x), params);
       if (c === 'snapshots' && method === 'POST')
         return r('snapshot.create', (x) => this.hSnapCreate(x), params);
       return unknown;
     }
     if (n === 4) {
+      if (c === 'index' && method === 'DELETE')
+        return r('index.delete', (x) => this.hIndexDelete(x), {
+          ...params,
+          field: /** @type {string} */ (d),
+        });
       if (c === 'points' && d === 'count' && method === 'POST')
         return r('points.count', (x) => this.hCount(x), params);
       if (c === 'points' && d === 'scroll' && method === 'POST')
@@ -615,7 +608,7 @@ class Emulator {
       points_count: n,
       segments_count: Math.max(1, Math.min(8, Math.ceil(n / 100000))) + 1,
       config: structuredClone(col.config),
-      payload_schema: {},
+      payload_schema: col.payloadSchema(),
     };
   }
 
@@ -646,6 +639,33 @@ class Emulator {
   async hCreate(ctx) {
     const body = await this.readJson(ctx);
     this.doCreateCollection(this.colName(ctx), body);
+    await this.ok(ctx, true);
+  }
+
+  /**
+   * PATCH /collections/{c}: settings change in place (HNSW, optimizers, quantization, strict mode and the
+   * replication parameters); vectors and shard_number do not.
+   * @param {Ctx} ctx
+   */
+  async hUpdate(ctx) {
+    const col = this.resolve(this.colName(ctx));
+    const body = (await this.readJson(ctx)) ?? {};
+    const c = col.config;
+    if (body.hnsw_config) c.hnsw_config = { ...c.hnsw_config, ...body.hnsw_config };
+    if (body.optimizers_config) c.optimizer_config = { ...c.optimizer_config, ...body.optimizers_config };
+    if (body.quantization_config !== undefined)
+      c.quantization_config = body.quantization_config === 'Disabled' ? null : body.quantization_config;
+    if (body.strict_mode_config)
+      c.strict_mode_config = { ...c.strict_mode_config, ...body.strict_mode_config };
+    if (body.params) {
+      for (const k of [
+        'replication_factor',
+        'write_consistency_factor',
+        'on_disk_payload',
+        'read_fan_out_factor',
+      ])
+        if (body.params[k] !== undefined) c.params[k] = body.params[k];
+    }
     await this.ok(ctx, true);
   }
 
@@ -742,6 +762,41 @@ class Emulator {
   }
 
   /** @param {Ctx} ctx */
+  async hIndexCreate(ctx) {
+    const wait = this.boolParam(ctx, 'wait');
+    const col = this.resolve(this.colName(ctx));
+    const body = await this.readJson(ctx);
+    if (!body || typeof body.field_name !== 'string')
+      throw formatError('JSON body', 'missing field `field_name`');
+    const schema = body.field_schema;
+    const type = typeof schema === 'string' ? schema : schema?.type;
+    if (!PAYLOAD_TYPES.includes(type))
+      throw formatError(
+        'JSON body',
+        `field_schema: unknown variant \`${type}\`, expected one of ${PAYLOAD_TYPES.map((t) => `\`${t}\``).join(', ')}`,
+      );
+    col.payloadIndexes[body.field_name] = structuredClone(schema);
+    col.dataIndexes[body.field_name] = structuredClone(schema);
+    await this.ok(ctx, {
+      operation_id: col.operationId++,
+      status: wait === true ? 'completed' : 'acknowledged',
+    });
+  }
+
+  /** @param {Ctx} ctx */
+  async hIndexDelete(ctx) {
+    const wait = this.boolParam(ctx, 'wait');
+    const col = this.resolve(this.colName(ctx));
+    const field = /** @type {string} */ (ctx.params.field);
+    delete col.payloadIndexes[field];
+    delete col.dataIndexes[field];
+    await this.ok(ctx, {
+      operation_id: col.operationId++,
+      status: wait === true ? 'completed' : 'acknowledged',
+    });
+  }
+
+  /** @param {Ctx} ctx */
   async hGetPoints(ctx) {
     const col = this.resolve(this.colName(ctx));
     const body = await this.readJson(ctx);
@@ -782,6 +837,48 @@ class Emulator {
     await this.ok(ctx, { points, next_page_offset: next });
   }
 
+  // ---------------------------------------------------------------- cluster
+
+  /** @param {Ctx} ctx */
+  async hCluster(ctx) {
+    if (!this.clusterEnabled) return this.ok(ctx, { status: 'disabled' });
+    await this.ok(ctx, {
+      status: 'enabled',
+      peer_id: this.peerId,
+      peers: { [this.peerId]: { uri: `http://${this.host}:${this.port + 2}/` } },
+      raft_info: {
+        term: 1,
+        commit: 1 + this.collections.size,
+        pending_operations: 0,
+        leader: this.peerId,
+        role: 'Leader',
+        is_voter: true,
+      },
+      consensus_thread_status: { consensus_thread_status: 'working', last_update: new Date().toISOString() },
+      message_send_failures: {},
+    });
+  }
+
+  /**
+   * GET /collections/{c}/cluster: every shard is local on one node. Points go to shards by a hash of
+   * their id (Qdrant's hash ring places them differently; only the total is meant to match).
+   * @param {Ctx} ctx
+   */
+  async hCollectionCluster(ctx) {
+    const col = this.resolve(this.colName(ctx));
+    const shards = col.config.params.shard_number ?? 1;
+    const counts = new Array(shards).fill(0);
+    if (shards === 1) counts[0] = col.count;
+    else for (const p of col.page(null, Number.MAX_SAFE_INTEGER - 1)) counts[shardOf(p.id, shards)]++;
+    await this.ok(ctx, {
+      peer_id: this.peerId,
+      shard_count: shards,
+      local_shards: counts.map((points_count, shard_id) => ({ shard_id, points_count, state: 'Active' })),
+      remote_shards: [],
+      shard_transfers: [],
+    });
+  }
+
   // ---------------------------------------------------------------- collection snapshots
 
   /** @param {string} file @param {string} name */
@@ -789,6 +886,7 @@ class Emulator {
     const st = await fsp.stat(file);
     /** @type {{name: string, creation_time: string, size: number, checksum?: string}} */
     const d = { name, creation_time: isoSeconds(st.mtime), size: st.size };
+    if (this.s3Snapshots) return d;
     try {
       d.checksum = (await fsp.readFile(`${file}.checksum`, 'utf8')).trim();
     } catch {}
@@ -831,17 +929,14 @@ class Emulator {
     );
   }
 
-  /** A name unique among existing and in-progress snapshots. @param {string} dir @param {string} prefix */
-  uniqueName(dir, prefix) {
-    const now = Date.now();
-    for (let k = 0; ; k++) {
-      const name = `${prefix}-${stamp(new Date(now + k * 1000))}.snapshot`;
-      const full = path.join(dir, name);
-      if (!this.reserved.has(full) && !fs.existsSync(full)) {
-        this.reserved.add(full);
-        return { name, full };
-      }
-    }
+  /**
+   * `{prefix}-{YYYY-MM-DD-HH-MM-SS}.snapshot`, to the second: two snapshots taken within one second get
+   * the same name and the second replaces the first, as in Qdrant.
+   * @param {string} dir @param {string} prefix
+   */
+  snapshotName(dir, prefix) {
+    const name = `${prefix}-${stamp(new Date())}.snapshot`;
+    return { name, full: path.join(dir, name) };
   }
 
   /** @param {string} p */
@@ -877,6 +972,7 @@ class Emulator {
         dim: b.dim,
         vectorName: b.vectorName,
         idStart: b.idStart,
+        payloadIndexes: col.dataIndexes,
       };
       const bytes = b.count * b.dim * 4;
       const stream =
@@ -896,6 +992,7 @@ class Emulator {
         collection: col.name,
         points: points.length,
         layout: 'jsonl',
+        payloadIndexes: col.dataIndexes,
       };
       const body = jsonlEntry(points);
       ({ sha256 } = await writeTar(tmp, [
@@ -905,9 +1002,20 @@ class Emulator {
       ]));
     }
     await fsp.mkdir(path.dirname(target), { recursive: true });
-    await fsp.writeFile(`${target}.checksum`, sha256);
+    await this.writeChecksum(target, sha256);
     await fsp.rename(tmp, target);
     return sha256;
+  }
+
+  /**
+   * The `.checksum` sidecar, replaced whole: a snapshot of the same name being made again (same second)
+   * must never be listed with a half-written checksum.
+   * @param {string} snapshot @param {string} sha256
+   */
+  async writeChecksum(snapshot, sha256) {
+    const tmp = this.tmpPath(`${snapshot}.checksum`);
+    await fsp.writeFile(tmp, sha256);
+    await fsp.rename(tmp, `${snapshot}.checksum`);
   }
 
   /** @param {Ctx} ctx */
@@ -934,13 +1042,9 @@ class Emulator {
     const dir = path.join(this.snapshotsDir, col.name);
     const delay = this.createDelay(ctx);
     await this.timeOrAccept(ctx, wait, async () => {
-      const { name, full } = this.uniqueName(dir, `${col.name}-${this.peerId}`);
-      try {
-        if (delay > 0) await sleep(delay);
-        await this.writeCollectionSnapshot(col, full);
-      } finally {
-        this.reserved.delete(full);
-      }
+      const { name, full } = this.snapshotName(dir, `${col.name}-${this.peerId}`);
+      if (delay > 0) await sleep(delay);
+      await this.writeCollectionSnapshot(col, full);
       return this.maybeWrongChecksum(ctx, await this.describe(full, name));
     });
   }
@@ -967,6 +1071,16 @@ class Emulator {
    * @param {Ctx} ctx @param {string} file @param {string} name
    */
   async serveFile(ctx, file, name) {
+    if (this.s3Snapshots) {
+      // Streamed from the bucket: no length, no ranges, no file metadata.
+      await this.sendBody(
+        ctx,
+        200,
+        { 'content-type': 'application/octet-stream' },
+        fs.createReadStream(file),
+      );
+      return;
+    }
     const st = await fsp.stat(file);
     const size = st.size;
     /** @type {Record<string, string | number>} */
@@ -1108,8 +1222,7 @@ class Emulator {
         `File IO error: Malformed tar archive, unable to read entries (emulator: ${/** @type {Error} */ (err).message})`,
       );
     }
-    const problem = snapshotVersionProblem(snap.meta.version, this.version);
-    if (problem) throw badRequest(problem);
+    // No version check here: Qdrant's recovery path has none (the tool's own guard is the only one).
     let col = this.collections.get(name) ?? this.collections.get(this.aliases.get(name) ?? '\0');
     let created = false;
     if (!col) {
@@ -1126,13 +1239,16 @@ class Emulator {
       throw badInput(
         `Snapshot is not compatible with existing collection: Collection shard number: ${a.shard_number} Snapshot shard number: ${s.shard_number}`,
       );
-    const priority = opts.priority ?? 'replica';
-    if (priority === 'replica') {
-      // "prefer existing data over the snapshot": the existing (or freshly created, empty) replica wins
-      void created;
-      return true;
-    }
+    // `priority` only decides between this snapshot and other active replicas of the shard: a single
+    // node has none, so every priority recovers the snapshot (and `snapshot` is the default).
+    void opts.priority;
     await this.loadInto(col, file, snap, opts.keep, opts.sha256);
+    // The data brings its payload indexes; the collection registers them only when it is new.
+    const carried = snap.meta.payloadIndexes ?? {};
+    col.dataIndexes = created
+      ? structuredClone(carried)
+      : { ...structuredClone(carried), ...col.payloadIndexes };
+    if (created) col.payloadIndexes = structuredClone(carried);
     return true;
   }
 
@@ -1305,7 +1421,7 @@ class Emulator {
     const wait = this.boolParam(ctx, 'wait') ?? true;
     const delay = this.createDelay(ctx);
     await this.timeOrAccept(ctx, wait, async () => {
-      const { name, full } = this.uniqueName(this.snapshotsDir, 'full-snapshot');
+      const { name, full } = this.snapshotName(this.snapshotsDir, 'full-snapshot');
       /** @type {string[]} */
       const parts = [];
       try {
@@ -1338,10 +1454,9 @@ class Emulator {
         }
         const tmp = this.tmpPath(full);
         const { sha256 } = await writeTar(tmp, entries);
-        await fsp.writeFile(`${full}.checksum`, sha256);
+        await this.writeChecksum(full, sha256);
         await fsp.rename(tmp, full);
       } finally {
-        this.reserved.delete(full);
         for (const p of parts) {
           await fsp.rm(p, { force: true });
           await fsp.rm(`${p}.checksum`, { force: true });
@@ -1370,6 +1485,12 @@ class Emulator {
       return true;
     });
   }
+}
+
+/** @param {number|string} id @param {number} shards */
+function shardOf(id, shards) {
+  const digest = crypto.createHash('sha256').update(String(id)).digest();
+  return digest.readUInt32BE(0) % shards;
 }
 
 /** @param {number} status */

@@ -194,6 +194,35 @@ export class Collection {
     this.operationId = 0;
     /** @type {Array<{id: number|string, vector: any, payload: any}> | null} */
     this.sorted = null;
+    /**
+     * Payload indexes the collection has registered (PUT /collections/{c}/index): new data gets them.
+     * @type {Record<string, any>}
+     */
+    this.payloadIndexes = {};
+    /**
+     * Payload indexes its data carries: the registered ones, plus those a snapshot recovered into an
+     * existing collection brought along in its segments.
+     * @type {Record<string, any>}
+     */
+    this.dataIndexes = {};
+  }
+
+  /** GET /collections/{c} payload_schema: every index, with the number of points that have the field. */
+  payloadSchema() {
+    /** @type {Record<string, any>} */
+    const out = {};
+    for (const [field, schema] of Object.entries({ ...this.payloadIndexes, ...this.dataIndexes })) {
+      const params = typeof schema === 'string' ? undefined : schema;
+      const type = typeof schema === 'string' ? schema : schema.type;
+      const points = this.countWhere((p) => {
+        const v = field.split('.').reduce((o, k) => (isObj(o) ? o[k] : undefined), p.payload);
+        return v !== undefined && v !== null;
+      });
+      out[field] = params
+        ? { data_type: type, params: structuredClone(params), points }
+        : { data_type: type, points };
+    }
+    return out;
   }
 
   get count() {

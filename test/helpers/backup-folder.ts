@@ -2,7 +2,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, writeManifest, type Manifest } from '../../src/manifest.js';
+import {
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  writeManifest,
+  type Manifest,
+} from '../../src/backup-format/manifest.js';
 
 export interface FixtureCollection {
   name: string;
@@ -25,6 +30,7 @@ export async function makeBackupFolder(
     qdrant_version: '1.19.0',
     complete: true,
     encryption: null,
+    cluster: null,
     collections: [],
     failed: [],
   };
@@ -35,15 +41,17 @@ export async function makeBackupFolder(
     const sha256 = createHash('sha256').update(data).digest('hex');
     manifest.collections.push({
       name: collection.name,
-      file,
-      size: data.length,
-      sha256,
       points: 10,
-      config: { vectors: { size: 4, distance: 'Cosine' } },
       aliases: [],
-      encrypted: false,
-      snapshot_size: data.length,
-      snapshot_sha256: sha256,
+      config: { params: { vectors: { size: 4, distance: 'Cosine' } } },
+      payload_schema: {},
+      sharding: { method: 'auto', shard_number: 1, replication_factor: 1, shard_keys: [] },
+      level: 'collection',
+      files: [
+        { file, size: data.length, sha256, snapshot_size: data.length, snapshot_sha256: sha256, points: 10 },
+      ],
+      fingerprint: null,
+      written_during_backup: false,
     });
   }
   await writeManifest(folder, manifest);

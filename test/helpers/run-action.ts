@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundled } from './bundles.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -41,7 +42,7 @@ export function parseCommandFile(text: string): Record<string, string> {
 }
 
 /**
- * Runs a bundled entry point (dist/main/index.js by default) as a process, the way the runner does:
+ * Runs an entry point bundled from src/ (main by default) as a process, the way the runner does:
  * inputs as INPUT_* variables, outputs, state and summary through GITHUB_OUTPUT, GITHUB_STATE and
  * GITHUB_STEP_SUMMARY files.
  */
@@ -75,7 +76,7 @@ export async function runAction(
   for (const [name, value] of Object.entries(inputs))
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
-  const entry = options.entry ?? path.join(ROOT, 'dist/main/index.js');
+  const entry = options.entry ?? bundled('main');
   const child = spawn(options.node ?? process.execPath, [entry], { env, cwd: work });
   let stdout = '';
   let stderr = '';

@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { releaseAsset } from '../../src/server/binary.js';
-import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { runAction, type ActionRun } from '../helpers/run-action.js';
+import { bundled } from '../helpers/bundles.js';
+import { noteTarget } from '../helpers/target-usage.js';
 import {
   alive,
   close,
@@ -25,7 +27,7 @@ import {
 } from './helpers.js';
 
 const API_KEY = 'binary-test-key-1a2b3c4d5e6f';
-const POST = path.join(ROOT, 'dist/post/index.js');
+const POST = bundled('post');
 const ASSET = releaseAsset();
 /** Path of a real qdrant executable (e.g. a local cargo build) for the optional real-binary test. */
 const REAL_QDRANT = process.env.QDRANT_BINARY;
@@ -260,6 +262,7 @@ describe('start: binary', () => {
   });
 
   it.skipIf(!REAL_QDRANT)('runs a real Qdrant binary (QDRANT_BINARY) and stops it', async () => {
+    noteTarget('real-node');
     const run = await main({ mode: 'backup', 'qdrant-version': '1.99.0', 'start-timeout': '120' });
     // An empty server has nothing to back up: the step fails after the server answered, with the key.
     expect(run.errors[0], run.stdout + run.stderr).toContain(`No collections found at ${run.outputs.url}`);

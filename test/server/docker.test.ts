@@ -2,7 +2,8 @@
 // whose `run` starts the Qdrant emulator on the published port.
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, runAction, type ActionRun } from '../helpers/run-action.js';
+import { runAction, type ActionRun } from '../helpers/run-action.js';
+import { bundled } from '../helpers/bundles.js';
 import {
   alive,
   close,
@@ -18,7 +19,7 @@ import {
 } from './helpers.js';
 
 const API_KEY = 'docker-test-key-9f8e7d6c5b4a';
-const POST = path.join(ROOT, 'dist/post/index.js');
+const POST = bundled('post');
 
 let docker: FakeDocker;
 let backup: string;

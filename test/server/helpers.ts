@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { startEmulator } from '../emulator/index.js';
 import { call } from '../emulator/helpers.js';
 import { ROOT } from '../helpers/run-action.js';
+import { bundled } from '../helpers/bundles.js';
 
 export const EMULATOR_CLI = path.join(ROOT, 'test/emulator/cli.js');
 
@@ -130,7 +131,7 @@ export async function seedBackup(): Promise<string> {
     );
     const out = await tempDir('seed-backup-');
     await promisify(execFile)(process.execPath, [
-      path.join(ROOT, 'dist/cli/index.js'),
+      bundled('cli'),
       'backup',
       '--url',
       emulator.url,

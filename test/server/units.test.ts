@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ActionError } from '../../src/errors.js';
+import { ActionError } from '../../src/core/errors.js';
 import { releaseAsset, releaseUrl } from '../../src/server/binary.js';
 import { containerName, runArgs } from '../../src/server/docker.js';
 import { lastLines, readTail, redact } from '../../src/server/log.js';

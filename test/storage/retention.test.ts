@@ -161,9 +161,9 @@ describe('planRetention', () => {
   });
 
   it('refuses negative or fractional settings', () => {
-    expect(() => plan(daily(2), { keep: -1 })).toThrow(/keep must be a whole number/);
-    expect(() => plan(daily(2), { keep: 1.5 })).toThrow(/keep must be a whole number/);
-    expect(() => plan(daily(2), { keepDays: -2 })).toThrow(/keep-days must be/);
+    expect(() => plan(daily(2), { keep: -1 })).toThrow(/'keep' must be a whole number/);
+    expect(() => plan(daily(2), { keep: 1.5 })).toThrow(/'keep' must be a whole number/);
+    expect(() => plan(daily(2), { keepDays: -2 })).toThrow(/'keep-days' must be/);
   });
 
   it('returns an empty plan for an empty prefix', () => {

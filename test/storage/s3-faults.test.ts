@@ -79,7 +79,7 @@ describe.skipIf(versitygwMissing !== undefined)('S3 faults (proxy in front of ve
       path.join(work, 'drop-once-restore'),
     );
     const bytes = await readFile(downloaded.files[0]!.file);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.collections[0]!.sha256);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.collections[0]!.files[0]!.sha256);
   });
 
   it('gives up after the retries, says the backup is incomplete, and leaves neither manifest.json nor parts', async () => {
@@ -173,7 +173,7 @@ describe.skipIf(versitygwMissing !== undefined)('S3 faults (proxy in front of ve
         createHash('sha256')
           .update(await readFile(file.file))
           .digest('hex'),
-      ).toBe(manifest.collections[i]!.sha256);
+      ).toBe(manifest.collections[i]!.files[0]!.sha256);
     }
   });
 
@@ -228,6 +228,6 @@ describe.skipIf(versitygwMissing !== undefined)('S3 faults (proxy in front of ve
       createHash('sha256')
         .update(await readFile(downloaded.files[0]!.file))
         .digest('hex'),
-    ).toBe(manifest.collections[0]!.sha256);
+    ).toBe(manifest.collections[0]!.files[0]!.sha256);
   });
 });

@@ -1,5 +1,7 @@
 // Parsing of s3-url, s3-endpoint and s3-region, and the wording of S3 errors (no server needed).
 import { describe, expect, it } from 'vitest';
+import { describeError } from '../../src/core/errors.js';
+import { PLAIN_WORDING, type Wording } from '../../src/core/wording.js';
 import { explainS3Error, S3Error, redact } from '../../src/storage/s3-errors.js';
 import { connectS3, parseEndpoint, resolveRegion } from '../../src/storage/s3-client.js';
 import type { CompleteS3Backup } from '../../src/storage/s3-list.js';
@@ -43,15 +45,32 @@ describe('parseS3Url', () => {
     expect(error).toBeInstanceOf(S3Error);
     expect(error.setting).toBe('s3-url');
     expect(error.message).toMatch(pattern);
-    expect(error.message).toMatch(/^s3-url /);
+    expect(error.message).toMatch(/^Setting 's3-url' /);
     expect(error.message).toMatch(/Write it as s3:\/\/BUCKET\/PREFIX/);
   });
 
-  it('names the setting it is given (the CLI says --to or --from)', () => {
-    expect(() => parseS3Url('nope', '--to')).toThrow(/^--to "nope" is not an s3:\/\/ URL/);
-    expect(() => connectS3({ url: 's3:/x', urlSetting: '--from' })).toThrow(
-      /^--from "s3:\/x" is not an s3:\/\/ URL/,
-    );
+  it('names the setting by id, so each adapter words it (the CLI says --to or --from)', () => {
+    const caught = (run: () => unknown) => {
+      try {
+        run();
+      } catch (e) {
+        return e as S3Error;
+      }
+      throw new Error('accepted');
+    };
+    const asFlag = (flag: string): Wording => ({ ...PLAIN_WORDING, subject: () => flag, name: () => flag });
+    expect(
+      describeError(
+        caught(() => parseS3Url('nope')),
+        asFlag('--to'),
+      ),
+    ).toMatch(/^--to "nope" is not an s3:\/\/ URL/);
+    expect(
+      describeError(
+        caught(() => connectS3({ url: 's3:/x' })),
+        asFlag('--from'),
+      ),
+    ).toMatch(/^--from "s3:\/x" is not an s3:\/\/ URL/);
   });
 });
 
@@ -84,7 +103,9 @@ describe('endpoint and region', () => {
   });
 
   it.each(['127.0.0.1:7070', 'ftp://host', 'not a url'])('refuses the endpoint %s', (value) => {
-    expect(() => parseEndpoint(value)).toThrow(/^s3-endpoint .* is not an http\(s\) URL without credentials/);
+    expect(() => parseEndpoint(value)).toThrow(
+      /^Setting 's3-endpoint' .* is not an http\(s\) URL without credentials/,
+    );
   });
 
   it('refuses credentials in the endpoint URL without repeating them', () => {
@@ -96,7 +117,7 @@ describe('endpoint and region', () => {
       }
       throw new Error('accepted');
     })();
-    expect(error.message).toMatch(/^s3-endpoint holds a user name or password.*AWS_ACCESS_KEY_ID/);
+    expect(error.message).toMatch(/^Setting 's3-endpoint' holds a user name or password.*AWS_ACCESS_KEY_ID/);
     expect(error.message).not.toContain('topsecretvalue');
     expect(error.message).not.toContain('AKIAEXAMPLE');
   });
@@ -106,7 +127,9 @@ describe('endpoint and region', () => {
     expect(resolveRegion(undefined, { AWS_REGION: 'us-west-2' })).toBe('us-west-2');
     expect(resolveRegion('', {})).toBe('us-east-1');
     expect(resolveRegion('auto', {})).toBe('auto');
-    expect(() => resolveRegion('eu central', {})).toThrow(/^s3-region "eu central" is not a region name/);
+    expect(() => resolveRegion('eu central', {})).toThrow(
+      /^Setting 's3-region' "eu central" is not a region name/,
+    );
   });
 });
 
@@ -140,7 +163,7 @@ describe('explainS3Error', () => {
       ),
       context,
     );
-    expect(error.setting).toBe('AWS_ACCESS_KEY_ID');
+    expect(error.variable).toBe('AWS_ACCESS_KEY_ID');
     expect(error.message).toMatch(/^AWS S3 \(region us-east-1\) refused the credentials while listing/);
     expect(error.message).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \(and AWS_SESSION_TOKEN/);
     expect(error.message).not.toContain('AKIASECRETKEYID123');
@@ -170,7 +193,7 @@ describe('explainS3Error', () => {
       },
     );
     expect(refused.setting).toBe('s3-endpoint');
-    expect(refused.message).toMatch(/^Cannot reach the store at http:\/\/127.0.0.1:1 .*Check s3-endpoint/);
+    expect(refused.message).toMatch(/^Cannot reach the store at http:\/\/127.0.0.1:1 .*Check 's3-endpoint'/);
   });
 
   it('lists the permissions a key needs when access is denied', () => {
@@ -201,11 +224,12 @@ describe('presignBackupUrls refusals (no request sent)', () => {
     manifestText: '{}',
     manifest: {
       format: 'qdrant-snapshot-manifest',
-      version: 1,
+      version: 2,
       created_at: new Date().toISOString(),
       qdrant_version: '1.19.0',
       complete: true,
       encryption,
+      cluster: null,
       collections: [],
       failed: [],
     },

@@ -83,10 +83,8 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     ]);
     // versitygw implements S3's SHA-256 checksums: every object went with one.
     expect(result.objects.every((o) => o.checksum === 'sha256')).toBe(true);
-    for (const collection of manifest.collections) {
-      expect(await sha256Of(server, `roundtrip/qdrant-2026-01-01T00-00-00/${collection.file}`)).toBe(
-        collection.sha256,
-      );
+    for (const entry of manifest.collections.flatMap((c) => c.files)) {
+      expect(await sha256Of(server, `roundtrip/qdrant-2026-01-01T00-00-00/${entry.file}`)).toBe(entry.sha256);
     }
     const stored = await server.client.send(
       new GetObjectCommand({
@@ -112,10 +110,10 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
       'manifest.json',
       'small.snapshot',
     ]);
-    for (const collection of manifest.collections) {
-      const bytes = await readFile(path.join(target, collection.file));
-      expect(bytes.length).toBe(collection.size);
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(collection.sha256);
+    for (const entry of manifest.collections.flatMap((c) => c.files)) {
+      const bytes = await readFile(path.join(target, entry.file));
+      expect(bytes.length).toBe(entry.size);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.sha256);
     }
 
     // s3-url naming the backup itself chooses it too.
@@ -181,8 +179,8 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     expect(await keysUnder(server, 'nightly/qdrant-2026-03-01/')).toEqual([]);
     for (const backup of backups) {
       if (backup.kind !== 'complete') throw new Error(`${backup.name} is ${backup.kind}`);
-      for (const collection of backup.manifest.collections) {
-        expect(await sha256Of(server, `${backup.key}/${collection.file}`)).toBe(collection.sha256);
+      for (const entry of backup.manifest.collections.flatMap((c) => c.files)) {
+        expect(await sha256Of(server, `${backup.key}/${entry.file}`)).toBe(entry.sha256);
       }
     }
   });
@@ -311,7 +309,7 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
       const conn = connect(`s3://${server.bucket}/roundtrip`, { credentials: undefined });
       const error = await listS3Backups(conn).catch((e) => e);
       expect(error).toBeInstanceOf(S3Error);
-      expect(error.setting).toBe('AWS_ACCESS_KEY_ID');
+      expect(error.variable).toBe('AWS_ACCESS_KEY_ID');
       expect(error.message).toMatch(/refused the credentials/);
       expect(error.message).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
       expect(error.message).not.toContain(SECRET_KEY);
@@ -333,7 +331,7 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     expect(error.message).toMatch(
       /The bucket no-such-bucket does not exist on the store at http:\/\/127\.0\.0\.1:\d+/,
     );
-    expect(error.message).toMatch(/correct the bucket in s3-url/);
+    expect(error.message).toMatch(/correct the bucket in 's3-url'/);
     const upload = await uploadBackupToS3(
       connect('s3://no-such-bucket/x'),
       (await makeBackupFolder(path.join(work, 'nobucket'), 'b', [{ name: 'a', bytes: 10 }])).folder,
@@ -349,12 +347,12 @@ describe.skipIf(versitygwMissing !== undefined)('S3 storage against versitygw', 
     await uploadBackupToS3(conn, folder);
     const { backup } = await chooseS3Backup(conn);
     const [signed] = await presignBackupUrls(conn, backup, { expiresInSeconds: 600 });
-    expect(signed!.sha256).toBe(manifest.collections[0]!.sha256);
+    expect(signed!.sha256).toBe(manifest.collections[0]!.files[0]!.sha256);
     expect(signed!.url).not.toContain(SECRET_KEY);
     const response = await fetch(signed!.url);
     expect(response.status).toBe(200);
     const body = Buffer.from(await response.arrayBuffer());
-    expect(createHash('sha256').update(body).digest('hex')).toBe(manifest.collections[0]!.sha256);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(manifest.collections[0]!.files[0]!.sha256);
     // The signature covers the key: another object with the same query string is refused.
     const forged = signed!.url.replace('/x.snapshot?', '/manifest.json?');
     expect((await fetch(forged)).status).toBe(403);

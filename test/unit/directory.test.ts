@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManifestError } from '../../src/errors.js';
-import { readManifest, writeManifest, type Manifest } from '../../src/manifest.js';
-import { listBackups, validateBackupFolder } from '../../src/store/directory.js';
+import { ManifestError } from '../../src/core/errors.js';
+import { readManifest, writeManifest, type Manifest } from '../../src/backup-format/manifest.js';
+import { listBackups, validateBackupFolder } from '../../src/backup-format/folder.js';
 
 const content = Buffer.from('snapshot bytes');
 const sha = createHash('sha256').update(content).digest('hex');
@@ -13,23 +13,33 @@ const sha = createHash('sha256').update(content).digest('hex');
 function manifest(createdAt: string): Manifest {
   return {
     format: 'qdrant-snapshot-manifest',
-    version: 1,
+    version: 2,
     created_at: createdAt,
     qdrant_version: '1.19.0',
     complete: true,
     encryption: null,
+    cluster: null,
     collections: [
       {
         name: 'a',
-        file: 'a.snapshot',
-        size: content.length,
-        sha256: sha,
         points: 1,
-        config: {},
         aliases: [],
-        encrypted: false,
-        snapshot_size: content.length,
-        snapshot_sha256: sha,
+        config: { params: {} },
+        payload_schema: {},
+        sharding: { method: 'auto', shard_number: 1, replication_factor: 1, shard_keys: [] },
+        level: 'collection',
+        files: [
+          {
+            file: 'a.snapshot',
+            size: content.length,
+            sha256: sha,
+            snapshot_size: content.length,
+            snapshot_sha256: sha,
+            points: 1,
+          },
+        ],
+        fingerprint: null,
+        written_during_backup: false,
       },
     ],
     failed: [],

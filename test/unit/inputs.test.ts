@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ActionError, InputError } from '../../src/errors.js';
-import { DEFAULT_QDRANT_VERSION, parseInputs } from '../../src/inputs.js';
+import { ActionError, InputError } from '../../src/core/errors.js';
+import { DEFAULT_QDRANT_VERSION, parseInputs } from '../../src/action/inputs.js';
 
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 const parse = (values: Record<string, string>, env: NodeJS.ProcessEnv = { RUNNER_TEMP: '/runner/temp' }) =>

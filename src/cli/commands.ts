@@ -1,0 +1,151 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { listBackups, newBackupFolder, pruneBackups, resolveBackupFolder } from '../backup-format/folder.js';
+import { readManifest, storedBytes } from '../backup-format/manifest.js';
+import { runBackup } from '../core/backup.js';
+import { connect } from '../core/connect.js';
+import { ActionError, InputError, describeError } from '../core/errors.js';
+import { backupFailure, restoreFailure } from '../core/outcome.js';
+import { backupReport, restoreReport } from '../core/report.js';
+import type { Reporter } from '../core/reporter.js';
+import { runRestore } from '../core/restore.js';
+import { selectTargets } from '../core/selection.js';
+import { describeFailures, verifyCollections } from '../core/verify.js';
+import { formatBytes } from '../util/format.js';
+import { FLAGS, HELP, backupsRoot, keepFlag, settingsFromFlags, type Flags } from './options.js';
+import { reportText } from './report.js';
+import { terminalReporter } from './reporter.js';
+import { CLI_WORDING } from './wording.js';
+
+/** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
+async function backupFolder(dir: string | undefined, command: string, reporter: Reporter): Promise<string> {
+  if (!dir) throw new InputError(`Give the backup folder: qdrant-snapshot ${command} DIR (see --help).`);
+  const { folder, newest } = await resolveBackupFolder(dir);
+  if (newest) reporter.info(`Using the newest backup under ${dir}: ${folder}`);
+  return folder;
+}
+
+async function commandBackup(flags: Flags, reporter: Reporter): Promise<void> {
+  const keep = keepFlag(flags);
+  const settings = settingsFromFlags('backup', flags);
+  const root = backupsRoot(flags);
+  const qdrant = connect(settings, reporter);
+  try {
+    const result = await runBackup(qdrant, { ...settings, path: newBackupFolder(root) }, reporter);
+    console.log(reportText(backupReport(result)));
+    const failure = backupFailure(result);
+    if (failure) throw failure;
+  } finally {
+    await qdrant.close();
+  }
+  if (keep === undefined) return;
+  for (const removed of await pruneBackups(root, keep)) {
+    reporter.info(`Removed old backup ${removed} (--keep ${keep}).`);
+  }
+}
+
+async function commandRestore(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<void> {
+  const folder = await backupFolder(dir, 'restore', reporter);
+  const settings = settingsFromFlags('restore', flags);
+  const qdrant = connect(settings, reporter);
+  try {
+    const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
+    console.log(reportText(restoreReport(result, folder)));
+    const failure = restoreFailure(result);
+    if (failure) throw failure;
+  } finally {
+    await qdrant.close();
+  }
+}
+
+async function commandVerify(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<void> {
+  const folder = await backupFolder(dir, 'verify', reporter);
+  const settings = settingsFromFlags('restore', flags);
+  const targets = selectTargets((await readManifest(folder)).collections, settings);
+  const qdrant = connect(settings, reporter);
+  try {
+    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter);
+    for (const r of results) {
+      console.log(
+        `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`,
+      );
+    }
+    if (results.some((r) => !r.ok)) {
+      throw new ActionError(`The server does not match the backup:\n${describeFailures(results)}`);
+    }
+  } finally {
+    await qdrant.close();
+  }
+}
+
+async function commandList(dir: string | undefined, flags: Flags): Promise<void> {
+  const root = dir ? path.resolve(dir) : backupsRoot(flags);
+  const listings = await listBackups(root);
+  if (listings.length === 0) {
+    console.log(`No backups under ${root}.`);
+    return;
+  }
+  for (const listing of listings) {
+    if (!listing.manifest) {
+      console.log(`${listing.folder}\n  invalid: ${listing.error}`);
+      continue;
+    }
+    const m = listing.manifest;
+    const total = m.collections.reduce((sum, c) => sum + storedBytes(c), 0);
+    console.log(
+      `${listing.folder}\n  ${m.created_at}  Qdrant ${m.qdrant_version}  ${m.collections.length} collection(s), ${formatBytes(total)}${m.complete ? '' : '  INCOMPLETE'}${m.encryption ? '  encrypted' : ''}`,
+    );
+    for (const c of m.collections) {
+      console.log(
+        `    ${c.name}: ${c.points} points, ${formatBytes(storedBytes(c))}${c.level === 'shard' ? ` in ${c.files.length} shards` : ''}${c.aliases.length ? `, aliases ${c.aliases.join(', ')}` : ''}`,
+      );
+    }
+  }
+}
+
+/** Runs the CLI; returns the exit status (0 success, 1 failure, 2 wrong usage). */
+export async function cli(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`${describeError(error)}\nRun qdrant-snapshot --help for the flags.`);
+    return 2;
+  }
+  const flags = parsed.values as Flags;
+  const [command, dir, ...rest] = parsed.positionals;
+  if (flags.help || command === undefined || command === 'help') {
+    console.log(HELP);
+    return command === undefined && !flags.help ? 2 : 0;
+  }
+  if (rest.length > 0) {
+    console.error(`Unexpected argument(s): ${rest.join(' ')}. Run qdrant-snapshot --help.`);
+    return 2;
+  }
+  const reporter = terminalReporter();
+  try {
+    switch (command) {
+      case 'backup':
+        if (dir !== undefined) throw new InputError(`backup takes no folder argument; use --out ${dir}.`);
+        await commandBackup(flags, reporter);
+        return 0;
+      case 'restore':
+        await commandRestore(dir, flags, reporter);
+        return 0;
+      case 'verify':
+        await commandVerify(dir, flags, reporter);
+        return 0;
+      case 'list':
+        await commandList(dir, flags);
+        return 0;
+      default:
+        console.error(
+          `Unknown command ${JSON.stringify(command)}; use backup, restore, verify or list (see --help).`,
+        );
+        return 2;
+    }
+  } catch (error) {
+    console.error(`error: ${describeError(error, CLI_WORDING)}`);
+    return error instanceof InputError ? 2 : 1;
+  }
+}

@@ -1,0 +1,100 @@
+import type { QdrantClient } from '../../qdrant/client.js';
+import { QdrantError } from '../../qdrant/errors.js';
+import type { PointId } from '../../qdrant/types.js';
+import { ALGORITHM, digestPoint, idFromKey, PART_BYTES, partsOf } from './canonical.js';
+import { toJsonId, vectorNamesOf, type ContentFingerprint } from './model.js';
+import { MultisetSum } from './multiset.js';
+import { DeterministicSample } from './sample.js';
+import { DifferenceSketch } from './sketch.js';
+
+export interface FingerprintOptions {
+  /** Points per scroll request. */
+  pageSize?: number;
+  /** Points in the sample (0 for none). */
+  sampleSize?: number;
+  /** The vector names to cover; default: those of the collection's config. Pass the backup's to compare. */
+  vectors?: string[];
+  signal?: AbortSignal;
+  /** Called after each page with the points read so far. */
+  onProgress?: (points: number) => void;
+}
+
+/** Measured on Qdrant 1.19 with 384-dimension vectors: larger pages gain nothing (bench/fingerprint.mjs). */
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_SAMPLE_SIZE = 256;
+
+/**
+ * Reads every point of `collection` with its vectors and payload, page by page (the next page is requested
+ * while the current one is hashed), and returns its fingerprint. Memory is bounded by two pages and the
+ * sample, not by the collection's size.
+ */
+export async function fingerprintCollection(
+  client: QdrantClient,
+  collection: string,
+  options: FingerprintOptions = {},
+): Promise<ContentFingerprint> {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const vectors =
+    options.vectors ??
+    vectorNamesOf(
+      (await client.collectionInfo(collection)).config.params as unknown as Record<string, unknown>,
+    );
+  const listed = new Set(vectors);
+  const unlisted = new Set<string>();
+  const sum = new MultisetSum();
+  const sample = new DeterministicSample(options.sampleSize ?? DEFAULT_SAMPLE_SIZE);
+  const sketch = new DifferenceSketch(PART_BYTES * (1 + vectors.length));
+  let points = 0;
+  let previous: Buffer | undefined;
+
+  const read = (offset: PointId | null) => {
+    const page = client.scrollPoints(collection, {
+      limit: pageSize,
+      offset,
+      withVector: true,
+      withPayload: true,
+      signal: options.signal,
+    });
+    page.catch(() => {}); // awaited below; this only keeps a failure during hashing from going unhandled
+    return page;
+  };
+  for (let pending = read(null); ;) {
+    const page = await pending;
+    const next = page.next_page_offset;
+    if (next !== null) pending = read(next);
+    for (const record of page.points) {
+      const point = digestPoint(record);
+      // Scroll returns ids in ascending order: anything else (a page served twice, a point read twice) would
+      // count a point twice, and a server that never advances would loop forever.
+      if (previous && Buffer.compare(point.key, previous) <= 0) {
+        throw new QdrantError(
+          `Scrolling ${collection} returned point ${String(record.id)} after point ${String(idFromKey(previous))}: the ids are not in ascending order, so the content cannot be fingerprinted.`,
+          { method: 'POST', path: `/collections/${encodeURIComponent(collection)}/points/scroll` },
+        );
+      }
+      previous = point.key;
+      sum.add(point.digest);
+      const parts = partsOf(point, vectors);
+      sketch.insert(point.key, parts);
+      sample.offer(point.key, () => parts);
+      for (const name of point.vectors.keys()) if (!listed.has(name)) unlisted.add(name);
+      points++;
+    }
+    options.onProgress?.(points);
+    if (next === null) break;
+  }
+
+  const entries = sample.entries();
+  return {
+    algorithm: ALGORITHM,
+    points,
+    digest: sum.hex(),
+    vectors,
+    sample: {
+      ids: entries.map((entry) => toJsonId(idFromKey(entry.key))),
+      parts: Buffer.concat(entries.map((entry) => entry.parts)).toString('base64'),
+    },
+    sketch: sketch.data.toString('base64'),
+    ...(unlisted.size > 0 ? { unlisted_vectors: [...unlisted].sort() } : {}),
+  };
+}

@@ -1,0 +1,191 @@
+import { InputError } from './errors.js';
+import { collectionNameProblem } from '../qdrant/names.js';
+import { say, setting, subject, type Message, type S3SettingId, type SettingId } from './wording.js';
+
+export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;
+export type IfExists = (typeof IF_EXISTS)[number];
+
+/** The settings the action and the CLI share, parsed and validated once by `parseSettings`. */
+export interface Settings {
+  url: string;
+  apiKey?: string;
+  collections: string[];
+  exclude: string[];
+  concurrency: number;
+  timeoutSeconds: number;
+  keepServerSnapshots: boolean;
+  aliases: boolean;
+  encryptionKey?: string;
+  rename: Map<string, string>;
+  ifExists: IfExists;
+  verify: boolean;
+  allowVersionMismatch: boolean;
+}
+
+export type SharedSetting = Exclude<SettingId, 'path' | S3SettingId>;
+
+/** The defaults, as the raw text action.yml and README state them (a test holds the three together). */
+export const DEFAULTS: Record<SharedSetting, string> = {
+  url: 'http://localhost:6333',
+  'api-key': '',
+  collections: '*',
+  exclude: '',
+  concurrency: '2',
+  timeout: '3600',
+  'keep-server-snapshots': 'false',
+  aliases: 'true',
+  'encryption-key': '',
+  rename: '',
+  'if-exists': 'fail',
+  verify: 'true',
+  'allow-version-mismatch': 'false',
+};
+
+/** Reads one raw setting by its id; '' when not given. */
+export type SettingReader<Id extends string = SettingId> = (id: Id) => string;
+
+export function quoted(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** Splits a list value: items separated by commas or newlines, trimmed, empties dropped. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+const TRUE = ['true', 'True', 'TRUE', 'yes', 'on', '1'];
+const FALSE = ['false', 'False', 'FALSE', 'no', 'off', '0'];
+
+/**
+ * The value parsers both adapters use. `invalid` words the error: the action's names its inputs in plain
+ * strings, the shared settings go through `settingInvalid` so each adapter names them its own way.
+ */
+export type Invalid = (name: string, text: string | Message) => InputError;
+
+export const settingInvalid: Invalid = (id, text) => new InputError(say`${subject(id as SettingId)} ${text}`);
+
+export function oneOf<T extends string>(
+  invalid: Invalid,
+  name: string,
+  value: string,
+  accepted: readonly T[],
+): T {
+  const match = accepted.find((candidate) => candidate === value.toLowerCase());
+  if (match) return match;
+  const got = value === '' ? 'nothing' : quoted(value);
+  throw invalid(name, `got ${got}; it accepts one of: ${accepted.join(', ')}.`);
+}
+
+export function bool(invalid: Invalid, name: string, value: string): boolean {
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw invalid(name, `got ${quoted(value)}; it accepts true or false.`);
+}
+
+export function integer(invalid: Invalid, name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw invalid(name, `got ${quoted(value)}; it accepts a whole number from ${min} to ${max}.`);
+  }
+  return Number(value);
+}
+
+export function httpUrl(invalid: Invalid, name: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw invalid(
+      name,
+      `got ${quoted(value)}, which is not a URL; give the address of the Qdrant REST API, such as http://localhost:6333.`,
+    );
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw invalid(
+      name,
+      `got ${quoted(value)}; it accepts an http:// or https:// URL (the REST port, usually 6333, not gRPC 6334).`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    throw invalid(
+      name,
+      say`must not carry credentials in the URL; pass the key in ${setting('api-key')} instead.`,
+    );
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** The collection-name rule applied to a setting's value (globs allowed where patterns are). */
+export function checkCollectionName(name: string, id: SettingId, { allowGlob = false } = {}): void {
+  const problem = collectionNameProblem(name, { allowGlob });
+  if (problem) {
+    throw new InputError(
+      say`${subject(id)}: collection name ${quoted(name)} ${problem}; use the plain collection name as Qdrant lists it.`,
+    );
+  }
+}
+
+function collectionPatterns(id: 'collections' | 'exclude', value: string): string[] {
+  const items = splitList(value);
+  for (const item of items) checkCollectionName(item, id, { allowGlob: true });
+  return items;
+}
+
+function renames(value: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const item of splitList(value)) {
+    const match = /^([^=]+)=([^=]+)$/.exec(item);
+    if (!match) {
+      throw settingInvalid(
+        'rename',
+        `got ${quoted(item)}; it accepts old=new pairs separated by commas or newlines, such as products=products_ci.`,
+      );
+    }
+    const from = match[1]!.trim();
+    const to = match[2]!.trim();
+    checkCollectionName(from, 'rename');
+    checkCollectionName(to, 'rename');
+    if (pairs.has(from))
+      throw settingInvalid('rename', `names ${quoted(from)} twice; give each collection one new name.`);
+    if ([...pairs.values()].includes(to)) {
+      throw settingInvalid('rename', `maps two collections to ${quoted(to)}; each new name must be unique.`);
+    }
+    pairs.set(from, to);
+  }
+  return pairs;
+}
+
+/**
+ * Parses and validates the shared settings, empty ones taking their DEFAULTS; throws InputError naming the
+ * setting, the value and what it accepts.
+ */
+export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup' | 'restore'): Settings {
+  const raw = (id: SharedSetting) => read(id) || DEFAULTS[id];
+  const v = settingInvalid;
+  const settings: Settings = {
+    url: httpUrl(v, 'url', raw('url')),
+    apiKey: raw('api-key') || undefined,
+    collections: collectionPatterns('collections', raw('collections')),
+    exclude: collectionPatterns('exclude', raw('exclude')),
+    concurrency: integer(v, 'concurrency', raw('concurrency'), 1, 32),
+    timeoutSeconds: integer(v, 'timeout', raw('timeout'), 1, 7 * 24 * 3600),
+    keepServerSnapshots: bool(v, 'keep-server-snapshots', raw('keep-server-snapshots')),
+    aliases: bool(v, 'aliases', raw('aliases')),
+    encryptionKey: raw('encryption-key') || undefined,
+    rename: renames(raw('rename')),
+    ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
+    verify: bool(v, 'verify', raw('verify')),
+    allowVersionMismatch: bool(v, 'allow-version-mismatch', raw('allow-version-mismatch')),
+  };
+  if (mode === 'backup' && settings.rename.size > 0) {
+    throw new InputError(say`${subject('rename')} applies to a restore only; remove it from the backup.`);
+  }
+  if (settings.encryptionKey !== undefined && settings.encryptionKey.length < 16) {
+    throw new InputError(
+      say`${subject('encryption-key')} is shorter than 16 characters; use a long random secret, such as the output of \`openssl rand -base64 32\`, and keep it secret.`,
+    );
+  }
+  return settings;
+}
