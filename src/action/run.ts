@@ -15,6 +15,7 @@ import type { SavedBackup } from '../storage/types.js';
 import { formatBytes } from '../util/format.js';
 import type { Options } from './inputs.js';
 import { saveServerState } from './post-state.js';
+import { copyToS3, fetchFromS3 } from './s3.js';
 import { writeSummary } from './summary.js';
 
 /** The action's work once inputs are parsed: start or connect, back up or restore, set outputs. */
@@ -52,15 +53,20 @@ async function backup(client: QdrantClient, options: Options, reporter: Reporter
   const stored = saved
     ? `Artifact: **${saved.name}** (id ${saved.id}, ${formatBytes(saved.size)})`
     : 'Artifact: not uploaded (`artifact: false`); the backup is in the folder above.';
-  await writeSummary(backupReport(result, [stored]));
-  const failure = backupFailure(result, saved ? 'uploaded' : undefined);
+  const s3 = options.s3.url ? await copyToS3(options, result, reporter) : [];
+  await writeSummary(backupReport(result, [stored, ...s3]));
+  const failure = backupFailure(result, saved || s3.length ? 'uploaded' : undefined);
   if (failure) throw failure;
 }
 
 async function restore(client: QdrantClient, options: Options, reporter: Reporter): Promise<void> {
-  const folder = options.artifact
-    ? await new ArtifactStore().fetch({ ...options, name: options.artifactName }, options.path, reporter)
-    : options.path;
+  const s3Url = options.s3.url;
+  const fromS3 = s3Url ? await fetchFromS3({ ...options.s3, url: s3Url }, options.path, reporter) : undefined;
+  const folder = fromS3
+    ? fromS3.folder
+    : options.artifact
+      ? await new ArtifactStore().fetch({ ...options, name: options.artifactName }, options.path, reporter)
+      : options.path;
   core.setOutput('path', folder);
   core.setOutput('manifest', path.join(folder, MANIFEST_FILE));
   const result = await runRestore(
@@ -72,7 +78,7 @@ async function restore(client: QdrantClient, options: Options, reporter: Reporte
   core.setOutput('collections', JSON.stringify(live.map((c) => c.target)));
   core.setOutput('points', String(result.points));
   core.setOutput('verified', String(result.verified));
-  const source = options.artifact ? `artifact '${options.artifactName}'` : folder;
+  const source = fromS3 ? fromS3.uri : options.artifact ? `artifact '${options.artifactName}'` : folder;
   await writeSummary(restoreReport(result, source));
   const failure = restoreFailure(result);
   if (failure) throw failure;
