@@ -2,6 +2,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../core/errors.js';
 import { DEFAULTS, parseSettings, type Settings, type SharedSetting } from '../core/settings.js';
+import type { S3SettingId } from '../core/wording.js';
+import { parseS3Settings, type S3Options } from '../storage/s3-settings.js';
 
 export const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
 
@@ -10,6 +12,7 @@ Usage:
   qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
   qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
   qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
+  qdrant-snapshot list    s3://BUCKET/PREFIX      list the backups under an S3 prefix
 
 Connection:
   --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default ${DEFAULTS.url})
@@ -26,8 +29,14 @@ Backup:
   --keep-server-snapshots  leave the snapshots on the server after downloading them
   --no-aliases             do not record aliases
   --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
+  --to s3://BUCKET/PREFIX  also store the backup in an S3-compatible bucket, under PREFIX/<backup name>/
+                           (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN);
+                           --keep N then also keeps the newest N complete backups under the prefix
+  --keep-days N            with --to: also keep complete backups younger than N days
 
 Restore / verify:
+  --from s3://BUCKET/PREFIX  restore from a bucket instead of DIR: the newest complete backup under the
+                           prefix (or one backup folder), downloaded and checked before Qdrant is touched
   --collections, --exclude select collections of the backup
   --rename OLD=NEW,...     restore under other names
   --if-exists fail|skip|overwrite   what to do with collections that exist (default ${DEFAULTS['if-exists']}: nothing is overwritten)
@@ -35,6 +44,10 @@ Restore / verify:
   --no-aliases             do not recreate aliases
   --allow-version-mismatch restore even when the server is more than one minor version away
   --encryption-key KEY     key of an encrypted backup
+
+S3 (with --to, --from, list s3://...):
+  --s3-endpoint URL        a store other than AWS S3 (R2, B2, MinIO, Ceph...); path-style addressing
+  --s3-region REGION       the bucket's region (default AWS_REGION, else us-east-1)
 
 Other:
   -h, --help               this help
@@ -57,6 +70,11 @@ export const FLAGS = {
   'if-exists': { type: 'string' },
   'no-verify': { type: 'boolean' },
   'allow-version-mismatch': { type: 'boolean' },
+  to: { type: 'string' },
+  from: { type: 'string' },
+  's3-endpoint': { type: 'string' },
+  's3-region': { type: 'string' },
+  'keep-days': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -87,6 +105,19 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
   };
   return parseSettings((id) => raw[id] ?? '', mode);
+}
+
+/** The S3 settings from --to / --from (or the list command's s3:// argument), --s3-endpoint, --s3-region, --keep, --keep-days. */
+export function s3FromFlags(mode: 'backup' | 'restore', flags: Flags, url: string | undefined): S3Options {
+  const raw: Partial<Record<S3SettingId, string>> = {
+    's3-url': url,
+    's3-endpoint': flags['s3-endpoint'],
+    's3-region': flags['s3-region'],
+    // --keep also prunes the local folders; in the bucket it applies with --to only.
+    keep: mode === 'backup' && url !== undefined ? flags.keep : undefined,
+    'keep-days': flags['keep-days'],
+  };
+  return parseS3Settings((id) => raw[id] ?? '', mode);
 }
 
 /** --keep N: a whole number of at least 1, or undefined. */
