@@ -1,4 +1,4 @@
-import { InputError } from '../core/errors.js';
+import { ActionError, InputError } from '../core/errors.js';
 import { say, setting, settingValue, subject, type S3SettingId } from '../core/wording.js';
 import { parseEndpoint, resolveRegion } from './s3-client.js';
 import { parseS3Url } from './s3-url.js';
@@ -41,11 +41,16 @@ export function parseS3Settings(
 ): S3Options {
   const raw = (id: S3SettingId) => read(id) || S3_DEFAULTS[id];
   const url = raw('s3-url') || undefined;
-  if (url !== undefined) parseS3Url(url);
   const endpoint = raw('s3-endpoint') || undefined;
-  parseEndpoint(endpoint);
   const region = raw('s3-region') || undefined;
-  resolveRegion(region, env);
+  try {
+    if (url !== undefined) parseS3Url(url);
+    parseEndpoint(endpoint);
+    resolveRegion(region, env);
+  } catch (error) {
+    // A malformed value is bad input, like any other setting's.
+    throw error instanceof ActionError ? new InputError(error.parts, { cause: error }) : error;
+  }
   const keepDaysText = raw('keep-days');
   if (!/^\d+(\.\d+)?$/.test(keepDaysText) || Number(keepDaysText) > 36500) {
     throw invalid(
