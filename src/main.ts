@@ -5,6 +5,7 @@ import { actionReporter } from './action/reporter.js';
 import { runAction } from './action/run.js';
 import { ACTION_WORDING } from './action/wording.js';
 import { ActionError, describeError } from './core/errors.js';
+import { AWS_SECRET_VARIABLES } from './storage/s3-backups.js';
 
 const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key', 'encryption-identity'];
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
       if (line && line !== value && !line.startsWith('#')) core.setSecret(line);
     }
   }
+  for (const name of AWS_SECRET_VARIABLES) if (process.env[name]) core.setSecret(process.env[name]);
   try {
     await runAction(parseInputs(read), actionReporter);
   } catch (error) {

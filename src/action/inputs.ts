@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { InputError } from '../core/errors.js';
 import { say } from '../core/wording.js';
 import type { Repository } from '../storage/find-run.js';
+import { S3_DEFAULTS, parseS3Settings, type S3Options } from '../storage/s3-settings.js';
 import {
   DEFAULTS,
   bool,
@@ -66,6 +67,8 @@ export interface Options extends Settings {
   qdrantVersion?: string;
   startTimeoutSeconds: number;
   downloadBaseUrl?: string;
+  /** The off-site copy (s3-url, s3-endpoint, s3-region, keep, keep-days, restore-method). */
+  s3: S3Options;
 }
 
 /** Reads one raw input by its action.yml name; '' when not set. */
@@ -147,6 +150,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     downloadBaseUrl: raw('download-base-url')
       ? httpUrl(invalid, 'download-base-url', raw('download-base-url'))
       : undefined,
+    s3: parseS3Settings(read, mode, env),
   };
   if (options.runId !== undefined && options.workflow !== undefined) {
     throw new InputError(
@@ -162,4 +166,4 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
 }
 
 /** The default of every input but mode, as action.yml states it. */
-export const INPUT_DEFAULTS: Record<string, string> = { ...DEFAULTS, ...ACTION_DEFAULTS };
+export const INPUT_DEFAULTS: Record<string, string> = { ...DEFAULTS, ...ACTION_DEFAULTS, ...S3_DEFAULTS };

@@ -17,6 +17,7 @@ import { formatBytes } from '../util/format.js';
 import { DEFAULT_QDRANT_VERSION, type Options } from './inputs.js';
 import { artifactUrl, runUrl } from './links.js';
 import { saveServerState } from './post-state.js';
+import { copyToS3, fetchFromS3 } from './s3.js';
 import { writeSummary } from './summary.js';
 
 /**
@@ -30,13 +31,22 @@ export async function runAction(options: Options, reporter: Reporter): Promise<v
     return;
   }
   const store = new ArtifactStore();
-  const folder = options.artifact
-    ? await store.fetch({ ...options, name: options.artifactName }, options.path, reporter)
-    : options.path;
+  const s3Url = options.s3.url;
+  // An S3 bucket takes the place of the artifact.
+  const fromS3 = s3Url ? await fetchFromS3({ ...options.s3, url: s3Url }, options.path, reporter) : undefined;
+  const folder = fromS3
+    ? fromS3.folder
+    : options.artifact
+      ? await store.fetch({ ...options, name: options.artifactName }, options.path, reporter)
+      : options.path;
   core.setOutput('path', folder);
   core.setOutput('manifest', path.join(folder, MANIFEST_FILE));
   const url = await serverUrl(options, await restoreVersion(options, folder, reporter), reporter);
-  const source: [string, string[]] = options.artifact ? artifactSource(options, store) : [folder, []];
+  const source: [string, string[]] = fromS3
+    ? [fromS3.uri, []]
+    : options.artifact
+      ? artifactSource(options, store)
+      : [folder, []];
   await withClient(options, url, reporter, (client) => restore(client, options, folder, source, reporter));
 }
 
@@ -127,9 +137,10 @@ async function backup(
       stored = `❌ Artifact upload failed: ${describeError(error)} The backup is in the folder above.`;
     }
   }
-  await publish(backupReport(result, [stored]), reporter);
+  const s3 = options.s3.url ? await copyToS3(options, result, reporter) : [];
+  await publish(backupReport(result, [stored, ...s3]), reporter);
   if (uploadError) throw uploadError;
-  const failure = backupFailure(result, saved ? 'uploaded' : undefined);
+  const failure = backupFailure(result, saved || s3.length ? 'uploaded' : undefined);
   if (failure) throw failure;
 }
 

@@ -14,12 +14,13 @@ import { runRestore } from '../core/restore.js';
 import { selectTargets } from '../core/selection.js';
 import { describeFailures, verifyCollections } from '../core/verify.js';
 import { formatBytes } from '../util/format.js';
-import { FLAGS, HELP, backupsRoot, keepFlag, settingsFromFlags, type Flags } from './options.js';
+import { FLAGS, HELP, backupsRoot, keepFlag, s3FromFlags, settingsFromFlags, type Flags } from './options.js';
+import { fetchS3Backup, listS3, storeInS3 } from './s3.js';
 import { reportText } from './report.js';
 import { terminalReporter } from './reporter.js';
 import { didYouMean } from './suggest.js';
 import { VERSION } from './version.js';
-import { CLI_WORDING } from './wording.js';
+import { cliWording } from './wording.js';
 
 /** A folder holding a manifest, or the newest valid backup under it: no hunting for the latest folder. */
 async function backupFolder(dir: string | undefined, command: string, reporter: Reporter): Promise<string> {
@@ -30,14 +31,18 @@ async function backupFolder(dir: string | undefined, command: string, reporter: 
 }
 
 async function commandBackup(flags: Flags, reporter: Reporter): Promise<void> {
+  if (flags.from !== undefined)
+    throw new InputError('--from belongs to restore; a backup goes --to s3://BUCKET/PREFIX.');
   const keep = keepFlag(flags);
   const settings = settingsFromFlags('backup', flags);
+  const s3 = s3FromFlags('backup', flags, flags.to);
   const root = backupsRoot(flags);
   const qdrant = connect(settings, reporter);
   try {
     const result = await runBackup(qdrant, { ...settings, path: newBackupFolder(root) }, reporter);
-    console.log(reportText(backupReport(result)));
-    const failure = backupFailure(result);
+    const stored = await storeInS3(s3, result, reporter);
+    console.log(reportText(backupReport(result, stored)));
+    const failure = backupFailure(result, stored.length > 0 ? 'stored in S3' : undefined);
     if (failure) throw failure;
   } finally {
     await qdrant.close();
@@ -49,16 +54,28 @@ async function commandBackup(flags: Flags, reporter: Reporter): Promise<void> {
 }
 
 async function commandRestore(dir: string | undefined, flags: Flags, reporter: Reporter): Promise<void> {
-  const folder = await backupFolder(dir, 'restore', reporter);
+  if (flags.to !== undefined)
+    throw new InputError('--to belongs to backup; a restore reads --from s3://BUCKET/PREFIX.');
+  if (flags.from !== undefined && dir !== undefined) {
+    throw new InputError(`Give the backup folder or --from, not both (got ${dir} and --from ${flags.from}).`);
+  }
   const settings = settingsFromFlags('restore', flags);
-  const qdrant = connect(settings, reporter);
+  const s3 = s3FromFlags('restore', flags, flags.from);
+  // From a bucket: downloaded and checked into a temporary folder first, removed afterwards.
+  const fetched = await fetchS3Backup(s3, reporter);
   try {
-    const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
-    console.log(reportText(restoreReport(result, folder)));
-    const failure = restoreFailure(result);
-    if (failure) throw failure;
+    const folder = fetched?.folder ?? (await backupFolder(dir, 'restore', reporter));
+    const qdrant = connect(settings, reporter);
+    try {
+      const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
+      console.log(reportText(restoreReport(result, fetched?.uri ?? folder)));
+      const failure = restoreFailure(result);
+      if (failure) throw failure;
+    } finally {
+      await qdrant.close();
+    }
   } finally {
-    await qdrant.close();
+    await fetched?.remove();
   }
 }
 
@@ -86,6 +103,10 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
 }
 
 async function commandList(dir: string | undefined, flags: Flags): Promise<void> {
+  if (dir?.startsWith('s3://')) {
+    for (const line of await listS3(s3FromFlags('restore', flags, dir))) console.log(line);
+    return;
+  }
   const root = dir ? path.resolve(dir) : backupsRoot(flags);
   // A fresh machine has no backup folder yet: that is "no backups", not an error.
   const exists = await stat(root).then(
@@ -175,7 +196,7 @@ export async function cli(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
-    console.error(`error: ${describeError(error, CLI_WORDING)}`);
+    console.error(`error: ${describeError(error, cliWording(command))}`);
     return error instanceof InputError ? 2 : 1;
   }
 }

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../core/errors.js';
 import { DEFAULTS, parseSettings, type Settings, type SharedSetting } from '../core/settings.js';
+import type { S3SettingId } from '../core/wording.js';
+import { parseS3Settings, type S3Options } from '../storage/s3-settings.js';
 
 export const HELP = `qdrant-snapshot: back up, restore and verify Qdrant collections (the core of qdrant-snapshot-action)
 
@@ -11,6 +13,7 @@ Usage:
   qdrant-snapshot restore DIR [options]           restore a backup folder (or the newest backup under DIR), then verify
   qdrant-snapshot verify  DIR [options]           compare the live server with a backup, changing nothing
   qdrant-snapshot list    [DIR]                   list the backups under DIR and what they hold
+  qdrant-snapshot list    s3://BUCKET/PREFIX      list the backups under an S3 prefix
 
 Connection:
   --url URL                Qdrant REST URL (env QDRANT_URL, or the seed scripts' QDRANT_HOST; default ${DEFAULTS.url})
@@ -32,8 +35,14 @@ Backup:
   --encryption-recipients LIST
                            encrypt to age public keys (age1..., comma separated; env
                            QDRANT_SNAPSHOT_ENCRYPTION_RECIPIENTS): only their identities restore it
+  --to s3://BUCKET/PREFIX  also store the backup in an S3-compatible bucket, under PREFIX/<backup name>/
+                           (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN);
+                           --keep N then also keeps the newest N complete backups under the prefix
+  --keep-days N            with --to: also keep complete backups younger than N days
 
 Restore / verify:
+  --from s3://BUCKET/PREFIX  restore from a bucket instead of DIR: the newest complete backup under the
+                           prefix (or one backup folder), downloaded and checked before Qdrant is touched
   --collections, --exclude select collections of the backup
   --rename OLD=NEW,...     restore under other names
   --if-exists fail|skip|overwrite   what to do with collections that exist (default ${DEFAULTS['if-exists']}: nothing is overwritten)
@@ -44,6 +53,10 @@ Restore / verify:
   --encryption-identity KEY|FILE
                            age identity (AGE-SECRET-KEY-1...) or a file holding it, for a backup encrypted
                            to recipients (env QDRANT_SNAPSHOT_ENCRYPTION_IDENTITY)
+
+S3 (with --to, --from, list s3://...):
+  --s3-endpoint URL        a store other than AWS S3 (R2, B2, MinIO, Ceph...); path-style addressing
+  --s3-region REGION       the bucket's region (default AWS_REGION, else us-east-1)
 
 Other:
   -h, --help               this help
@@ -70,6 +83,11 @@ export const FLAGS = {
   'if-exists': { type: 'string' },
   'no-verify': { type: 'boolean' },
   'allow-version-mismatch': { type: 'boolean' },
+  to: { type: 'string' },
+  from: { type: 'string' },
+  's3-endpoint': { type: 'string' },
+  's3-region': { type: 'string' },
+  'keep-days': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -123,6 +141,19 @@ function identityValue(value: string | undefined): string | undefined {
       `--encryption-identity is neither an age identity (AGE-SECRET-KEY-1...) nor a file that can be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}); give the key or the path of the file age-keygen wrote.`,
     );
   }
+}
+
+/** The S3 settings from --to / --from (or the list command's s3:// argument), --s3-endpoint, --s3-region, --keep, --keep-days. */
+export function s3FromFlags(mode: 'backup' | 'restore', flags: Flags, url: string | undefined): S3Options {
+  const raw: Partial<Record<S3SettingId, string>> = {
+    's3-url': url,
+    's3-endpoint': flags['s3-endpoint'],
+    's3-region': flags['s3-region'],
+    // --keep also prunes the local folders; in the bucket it applies with --to only.
+    keep: mode === 'backup' && url !== undefined ? flags.keep : undefined,
+    'keep-days': flags['keep-days'],
+  };
+  return parseS3Settings((id) => raw[id] ?? '', mode);
 }
 
 /** --keep N: a whole number of at least 1, or undefined. */

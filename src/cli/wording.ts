@@ -5,6 +5,8 @@ const FLAG: Partial<Record<SettingId, string>> = {
   path: '--out',
   aliases: '--no-aliases',
   verify: '--no-verify',
+  // backup --to, restore --from (cliWording); list takes it as its argument.
+  's3-url': '--to / --from',
 };
 
 /** Settings that are flags without a value (--keep-server-snapshots, --no-verify). */
@@ -31,3 +33,23 @@ export const CLI_WORDING: Wording = {
   },
   advice: (id) => ADVICE[id],
 };
+
+/** The CLI's wording for one command: the S3 URL is --to for a backup, --from for a restore. */
+export function cliWording(command: string | undefined): Wording {
+  const url =
+    command === 'backup'
+      ? '--to'
+      : command === 'restore'
+        ? '--from'
+        : command === 'list'
+          ? 'the s3:// argument'
+          : undefined;
+  if (!url) return CLI_WORDING;
+  const flag = (id: SettingId) => (id === 's3-url' ? url : CLI_WORDING.name(id));
+  return {
+    ...CLI_WORDING,
+    name: flag,
+    subject: flag,
+    value: (id, value) => (id === 's3-url' ? `${url} ${value}` : CLI_WORDING.value(id, value)),
+  };
+}

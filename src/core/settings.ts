@@ -1,6 +1,6 @@
 import { InputError } from './errors.js';
 import { collectionNameProblem } from '../qdrant/names.js';
-import { say, setting, subject, type Message, type SettingId } from './wording.js';
+import { say, setting, subject, type Message, type S3SettingId, type SettingId } from './wording.js';
 
 export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;
 export type IfExists = (typeof IF_EXISTS)[number];
@@ -28,7 +28,7 @@ export interface Settings {
   nodes: string[];
 }
 
-export type SharedSetting = Exclude<SettingId, 'path'>;
+export type SharedSetting = Exclude<SettingId, 'path' | S3SettingId>;
 
 /** The defaults, as the raw text action.yml and README state them (a test holds the three together). */
 export const DEFAULTS: Record<SharedSetting, string> = {

@@ -22,7 +22,11 @@ export type SettingId =
   | 'if-exists'
   | 'verify'
   | 'allow-version-mismatch'
-  | 'nodes';
+  | 'nodes'
+  | S3SettingId;
+
+/** The off-site copy's settings (src/storage/s3-settings.ts parses them). */
+export type S3SettingId = 's3-url' | 's3-endpoint' | 's3-region' | 'keep' | 'keep-days' | 'restore-method';
 
 /** Advice only some adapters can give: how to start a Qdrant, how to pass a secret. */
 export type AdviceId = 'start-qdrant' | 'compatible-qdrant' | 'secret-example' | 'identity-example';

@@ -12,7 +12,7 @@ async function actionYmlDefaults(): Promise<Map<string, string | undefined>> {
   const defaults = new Map<string, string | undefined>();
   let current: string | undefined;
   for (const line of inputs.split('\n')) {
-    const name = /^ {2}([a-z-]+):$/.exec(line);
+    const name = /^ {2}([a-z0-9-]+):$/.exec(line);
     if (name) defaults.set((current = name[1]!), undefined);
     const value = /^ {4}default: (.*)$/.exec(line);
     if (value && current) defaults.set(current, value[1]!.replace(/^'(.*)'$/, '$1'));
@@ -26,7 +26,8 @@ async function readmeDefaults(): Promise<Map<string, string>> {
   const start = readme.indexOf('| input | default | meaning |');
   const text = readme.slice(start, readme.indexOf('\n\n', start));
   const rows = new Map<string, string>();
-  for (const match of text.matchAll(/^\| `([a-z-]+)` \|([^|]*)\|/gm)) rows.set(match[1]!, match[2]!.trim());
+  for (const match of text.matchAll(/^\| `([a-z0-9-]+)` \|([^|]*)\|/gm))
+    rows.set(match[1]!, match[2]!.trim());
   return rows;
 }
 
