@@ -7,7 +7,8 @@
 // a new collection). The figures decide the restore's default `verify` level: `sample` when a full scroll
 // takes longer than the restore itself. --data DIR keeps the server's storage there and reuses it (seeding
 // and indexing 100,000 points take minutes).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -17,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { startRealQdrant } from '../test/helpers/real-qdrant.mjs';
+import { startLatencyProxy } from './lib/latency-proxy.mjs';
 import { ROOT } from './lib/services.mjs';
 
 const { values: flags } = parseArgs({
@@ -31,7 +33,8 @@ const { values: flags } = parseArgs({
 const POINTS = Number(flags.points ?? (flags.smoke ? 2000 : 100_000));
 const DIM = Number(flags.dim);
 const RUNS = flags.smoke ? 1 : Number(flags.runs);
-const PAGE_SIZES = flags.smoke ? [250] : [100, 250, 500, 1000];
+const PAGE_SIZES = flags.smoke ? ['auto'] : ['auto', 100, 250, 500, 1000];
+const FAR_MS = 20;
 const BINARY = process.env.QDRANT_BINARY ?? '/opt/qdrant/v1.19.0/qdrant';
 if (!existsSync(BINARY)) {
   console.error(`No Qdrant executable at ${BINARY}: set QDRANT_BINARY.`);
@@ -169,6 +172,22 @@ try {
     };
   });
 
+  // 1b. The same, 20 ms away (a proxy holds each request): larger pages pay fewer round trips.
+  const proxy = await startLatencyProxy(server.url, FAR_MS);
+  const far = [];
+  try {
+    for (const pageSize of flags.smoke ? ['auto'] : ['auto', 100, 500]) {
+      const child = path.join(ROOT, 'bench/lib/fingerprint-child.mjs');
+      const args = [child, libFile, proxy.url, 'bench', String(pageSize)];
+      // Asynchronously: the proxy runs in this process.
+      const result = JSON.parse((await promisify(execFile)(process.execPath, args)).stdout);
+      if (result.digest !== reference.digest) throw new Error('fingerprint differs through the proxy');
+      far.push({ pageSize, ms: result.ms });
+    }
+  } finally {
+    await proxy.close();
+  }
+
   // 2. Where the time goes, at 250 per page: the server and the transfer (text only), JSON.parse, hashing.
   const texts = [];
   const serverOnly = await timed(async () => {
@@ -234,7 +253,10 @@ try {
     );
   }
   console.log(
-    `\n- where the time goes (page 250, one pass each): server + transfer ${secs(serverOnly.ms)} s (${mib(wireBytes)} MiB of JSON), JSON.parse ${secs(parseOnly.ms)} s, hashing ${secs(hashOnly.ms)} s (${((hashOnly.ms * 1000) / POINTS).toFixed(1)} µs per point)`,
+    `\n- ${FAR_MS} ms away (one run each): ${far.map((f) => `page ${f.pageSize}: ${secs(f.ms)} s`).join(', ')}`,
+  );
+  console.log(
+    `- where the time goes (page 250, one pass each): server + transfer ${secs(serverOnly.ms)} s (${mib(wireBytes)} MiB of JSON), JSON.parse ${secs(parseOnly.ms)} s, hashing ${secs(hashOnly.ms)} s (${((hashOnly.ms * 1000) / POINTS).toFixed(1)} µs per point)`,
   );
   console.log(`- sample verification (256 points by id): ${median(sampleTimes).toFixed(0)} ms`);
   console.log(
