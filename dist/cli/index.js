@@ -40717,6 +40717,63 @@ class QdrantClient {
         }
         throw await this.httpError(method, route, statusCode, text, headers['retry-after']);
     }
+    // --- Points (read-only) --------------------------------------------------------------------------
+    /**
+     * One page of `POST /collections/{c}/points/scroll`, in id order; `next_page_offset` is null after the
+     * last page. Read-only, so retried like a GET.
+     */
+    async scrollPoints(collection, options) {
+        const route = path `/collections/${collection}/points/scroll`;
+        const body = (withVector, withPayload) => pointsJson({
+            limit: options.limit,
+            offset: options.offset ?? undefined,
+            with_vector: withVector,
+            with_payload: withPayload,
+        });
+        const page = await this.postPoints(route, body(options.withVector ?? false, options.withPayload ?? false), options.signal);
+        const rounded = [...page.points.map((p) => p.id), page.next_page_offset];
+        if (rounded.every(isExactId))
+            return page;
+        const exact = await this.exactIds(route, body(false, false), page.points.length, options.signal);
+        return {
+            points: withExactIds(page.points, exact.ids, route),
+            next_page_offset: exact.next === undefined ? page.next_page_offset : exact.next,
+        };
+    }
+    /** `POST /collections/{c}/points`: the points with these ids (in no promised order); absent ids are left out. */
+    async retrievePoints(collection, ids, options = {}) {
+        const route = path `/collections/${collection}/points`;
+        const body = (withVector, withPayload) => pointsJson({ ids, with_vector: withVector, with_payload: withPayload });
+        const points = await this.postPoints(route, body(options.withVector ?? false, options.withPayload ?? false), options.signal);
+        if (points.every((p) => isExactId(p.id)))
+            return points;
+        const exact = await this.exactIds(route, body(false, false), points.length, options.signal);
+        return withExactIds(points, exact.ids, route);
+    }
+    postPoints(route, json, signal) {
+        return this.retried(() => this.send('POST', route, { json, signal }));
+    }
+    /**
+     * Integer ids above 2^53 lose digits in JSON.parse. The same request without vectors and payload is
+     * answered as `{"id":…}` records only, so the ids can be read exactly from its text.
+     */
+    async exactIds(route, json, expected, signal) {
+        const text = await this.retried(async () => {
+            const { response, fail } = await this.open('POST', route, { json, signal });
+            try {
+                return await response.body.text();
+            }
+            catch (error) {
+                throw fail(error);
+            }
+        });
+        const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]));
+        if (ids.length !== expected) {
+            throw new QdrantError(`The ids of ${route} changed between two reads (${expected} then ${ids.length} points): is the collection being written to?`, { method: 'POST', path: route });
+        }
+        const next = /"next_page_offset":(\d+|"[^"]*"|null)/.exec(text)?.[1];
+        return { ids, next: next === undefined ? undefined : next === 'null' ? null : exactId(next) };
+    }
     // --- Plumbing ------------------------------------------------------------------------------------
     get(route) {
         return this.retried(() => this.send('GET', route));
@@ -40761,7 +40818,8 @@ class QdrantClient {
      */
     async open(method, route, options) {
         const { url, signal, fail } = this.prepare(method, route, options);
-        const isJson = options.body !== undefined;
+        const json = options.json ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+        const isJson = json !== undefined;
         let response;
         try {
             response = await (0,undici/* request */.Em)(url, {
@@ -40769,7 +40827,7 @@ class QdrantClient {
                 dispatcher: this.agent,
                 signal,
                 headers: { ...this.headers, ...(isJson ? { 'content-type': 'application/json' } : {}) },
-                body: isJson ? JSON.stringify(options.body) : undefined,
+                body: json,
             });
         }
         catch (error) {
@@ -40904,6 +40962,32 @@ class QdrantClient {
     notQdrant(method, route, why) {
         return new QdrantError(`${this.url} is not a Qdrant REST API: ${method} ${route} failed because ${why}. Check 'url': it must be Qdrant's REST address (port 6333 by default), not a dashboard, proxy page or gRPC port.`, { method, path: route, code: 'NOT_QDRANT' });
     }
+}
+/** JSON for a points request; bigint ids are written as plain integers. */
+function pointsJson(body) {
+    return JSON.stringify(body, (_key, value) => typeof value === 'bigint' ? `\u0000bigint:${value}\u0000` : value).replace(/"\\u0000bigint:(\d+)\\u0000"/g, '$1');
+}
+/** False for an id that JSON.parse may have rounded. */
+function isExactId(id) {
+    return typeof id !== 'number' || Number.isSafeInteger(id);
+}
+/** An id from its JSON text: a UUID string, or an integer (a bigint when above 2^53). */
+function exactId(text) {
+    if (text.startsWith('"'))
+        return JSON.parse(text);
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+function withExactIds(points, ids, route) {
+    return points.map((point, i) => {
+        const id = ids[i];
+        // The exact id must round to the id the full answer carried: otherwise the two reads saw other points.
+        const same = typeof id === 'bigint' ? Number(id) === point.id : id === point.id;
+        if (!same) {
+            throw new QdrantError(`The ids of ${route} changed between two reads: is the collection being written to?`, { method: 'POST', path: route });
+        }
+        return { ...point, id };
+    });
 }
 /** Seconds for a message: one decimal below 10 s, whole seconds above. */
 function seconds(ms) {
