@@ -286,7 +286,7 @@ describe('fingerprintCollection', () => {
   });
 
   it('chooses the page size from the round-trip time: small pages nearby, larger ones far away', async () => {
-    expect([0.3, 2, 20, 45, 300].map(pageSizeFor)).toEqual([100, 100, 500, 1000, 1000]);
+    expect([0.3, 5, 7, 10, 20, 45, 300].map(pageSizeFor)).toEqual([100, 100, 200, 300, 500, 1000, 1000]);
     const { client, calls } = memoryClient(points(2000));
     const far = {
       ...client,

@@ -25,11 +25,12 @@ export const DEFAULT_SAMPLE_SIZE = 256;
 /**
  * Points per scroll request for a server `roundTripMs` away. Only one page is requested ahead, so each
  * round trip must be worth its wait. Measured on Qdrant 1.19, 100,000 points × 384 dimensions
- * (bench/fingerprint.mjs): on loopback 100 per page took 10.9 s and 250 took 15.1 s; 20 ms further away,
- * 100 took 33-38 s, 250 took 27 s and 500 took 18 s.
+ * (bench/fingerprint.mjs): on loopback 100 per page took 10.9 s and 250 took 15.1 s (medians of 7
+ * alternating runs); 20 ms further away, 100 took 33-38 s, 250 took 27 s and 500 took 18 s.
  */
 export function pageSizeFor(roundTripMs: number): number {
-  return Math.min(1000, 100 * Math.max(1, Math.round(1 + roundTripMs / 5)));
+  if (roundTripMs <= 5) return 100;
+  return Math.min(1000, 100 * Math.round(roundTripMs / 4));
 }
 
 /**
@@ -42,10 +43,11 @@ export async function fingerprintCollection(
   collection: string,
   options: FingerprintOptions = {},
 ): Promise<ContentFingerprint> {
-  // Collection info, read twice: its config gives the vector names, the faster read the round-trip time.
+  // Collection info, read three times: its config gives the vector names, the fastest read the round-trip
+  // time (the others may have waited for a busy CPU).
   let roundTripMs = Infinity;
   let info;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     const started = performance.now();
     info = await client.collectionInfo(collection);
     roundTripMs = Math.min(roundTripMs, performance.now() - started);
