@@ -7,7 +7,8 @@
 // a new collection). The figures decide the restore's default `verify` level: `sample` when a full scroll
 // takes longer than the restore itself. --data DIR keeps the server's storage there and reuses it (seeding
 // and indexing 100,000 points take minutes).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -15,7 +16,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { request } from 'undici';
 import { startRealQdrant } from '../test/helpers/real-qdrant.mjs';
+import { startLatencyProxy } from './lib/latency-proxy.mjs';
 import { ROOT } from './lib/services.mjs';
 
 const { values: flags } = parseArgs({
@@ -30,7 +33,8 @@ const { values: flags } = parseArgs({
 const POINTS = Number(flags.points ?? (flags.smoke ? 2000 : 100_000));
 const DIM = Number(flags.dim);
 const RUNS = flags.smoke ? 1 : Number(flags.runs);
-const PAGE_SIZES = flags.smoke ? [500] : [100, 250, 500, 1000, 2000];
+const PAGE_SIZES = flags.smoke ? ['auto'] : ['auto', 100, 250, 500, 1000];
+const FAR_MS = 20;
 const BINARY = process.env.QDRANT_BINARY ?? '/opt/qdrant/v1.19.0/qdrant';
 if (!existsSync(BINARY)) {
   console.error(`No Qdrant executable at ${BINARY}: set QDRANT_BINARY.`);
@@ -47,7 +51,8 @@ execFileSync(
     stdio: 'inherit',
   },
 );
-const lib = await import(pathToFileURL(path.join(work, 'lib', 'index.js')).href);
+const libFile = path.join(work, 'lib', 'index.js');
+const lib = await import(pathToFileURL(libFile).href);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const secs = (ms) => (ms / 1000).toFixed(2);
@@ -138,24 +143,22 @@ try {
     console.log(`  seeded in ${secs(seed.ms)} s; waiting for the optimizer (status green)...`);
   }
 
-  // 1. Full fingerprint at each page size; the order rotates from run to run (other load drifts).
+  // 1. Full fingerprint at each page size, each in a process of its own with a 64 MiB V8 heap (it fails if
+  // memory grew with the collection); the order rotates from run to run (other load drifts).
+  const reference = await lib.fingerprintCollection(client, 'bench');
   const times = new Map(PAGE_SIZES.map((size) => [size, []]));
   const peaks = new Map(PAGE_SIZES.map((size) => [size, 0]));
-  let reference;
   for (let run = 0; run < RUNS; run++) {
     for (let k = 0; k < PAGE_SIZES.length; k++) {
       const pageSize = PAGE_SIZES[(k + run) % PAGE_SIZES.length];
-      let peakRss = 0;
-      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-      const { ms, result } = await timed(() => lib.fingerprintCollection(client, 'bench', { pageSize }));
-      clearInterval(sampler);
-      times.get(pageSize).push(ms);
-      peaks.set(pageSize, Math.max(peaks.get(pageSize), peakRss));
+      const child = path.join(ROOT, 'bench/lib/fingerprint-child.mjs');
+      const args = ['--max-old-space-size=64', child, libFile, server.url, 'bench', String(pageSize)];
+      const result = JSON.parse(execFileSync(process.execPath, args).toString());
       if (result.points !== POINTS)
         throw new Error(`fingerprint read ${result.points} points, not ${POINTS}`);
-      if (reference && result.digest !== reference.digest)
-        throw new Error('fingerprint differs between runs');
-      reference ??= result;
+      if (result.digest !== reference.digest) throw new Error('fingerprint differs between runs');
+      times.get(pageSize).push(result.ms);
+      peaks.set(pageSize, Math.max(peaks.get(pageSize), result.peakRssMiB * 1024 * 1024));
     }
   }
   const rows = PAGE_SIZES.map((pageSize) => {
@@ -169,17 +172,33 @@ try {
     };
   });
 
-  // 2. Where the time goes, at 500 per page: the server and the transfer (text only), JSON.parse, hashing.
+  // 1b. The same, 20 ms away (a proxy holds each request): larger pages pay fewer round trips.
+  const proxy = await startLatencyProxy(server.url, FAR_MS);
+  const far = [];
+  try {
+    for (const pageSize of flags.smoke ? ['auto'] : ['auto', 100, 500]) {
+      const child = path.join(ROOT, 'bench/lib/fingerprint-child.mjs');
+      const args = [child, libFile, proxy.url, 'bench', String(pageSize)];
+      // Asynchronously: the proxy runs in this process.
+      const result = JSON.parse((await promisify(execFile)(process.execPath, args)).stdout);
+      if (result.digest !== reference.digest) throw new Error('fingerprint differs through the proxy');
+      far.push({ pageSize, ms: result.ms });
+    }
+  } finally {
+    await proxy.close();
+  }
+
+  // 2. Where the time goes, at 250 per page: the server and the transfer (text only), JSON.parse, hashing.
   const texts = [];
   const serverOnly = await timed(async () => {
     let offset = null;
     do {
-      const response = await fetch(`${server.url}/collections/bench/points/scroll`, {
+      const response = await request(`${server.url}/collections/bench/points/scroll`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ limit: 500, offset, with_vector: true, with_payload: true }),
+        body: JSON.stringify({ limit: 250, offset, with_vector: true, with_payload: true }),
       });
-      const text = await response.text();
+      const text = await response.body.text();
       texts.push(text);
       const next = /"next_page_offset":(\d+|null)/.exec(text)[1];
       offset = next === 'null' ? null : Number(next);
@@ -215,7 +234,7 @@ try {
   );
   await client.deleteSnapshot('bench', create.result.name);
   const restoredFull = await timed(() =>
-    lib.fingerprintCollection(client, 'restored', { vectors: reference.vectors, pageSize: 500 }),
+    lib.fingerprintCollection(client, 'restored', { vectors: reference.vectors }),
   );
   const comparison = lib.compareFull('restored', reference, restoredFull.result);
   if (!comparison.ok) throw new Error(`restored content differs: ${comparison.message}`);
@@ -234,7 +253,10 @@ try {
     );
   }
   console.log(
-    `\n- where the time goes (page 500, one pass each): server + transfer ${secs(serverOnly.ms)} s (${mib(wireBytes)} MiB of JSON), JSON.parse ${secs(parseOnly.ms)} s, hashing ${secs(hashOnly.ms)} s (${((hashOnly.ms * 1000) / POINTS).toFixed(1)} µs per point)`,
+    `\n- ${FAR_MS} ms away (one run each): ${far.map((f) => `page ${f.pageSize}: ${secs(f.ms)} s`).join(', ')}`,
+  );
+  console.log(
+    `- where the time goes (page 250, one pass each): server + transfer ${secs(serverOnly.ms)} s (${mib(wireBytes)} MiB of JSON), JSON.parse ${secs(parseOnly.ms)} s, hashing ${secs(hashOnly.ms)} s (${((hashOnly.ms * 1000) / POINTS).toFixed(1)} µs per point)`,
   );
   console.log(`- sample verification (256 points by id): ${median(sampleTimes).toFixed(0)} ms`);
   console.log(

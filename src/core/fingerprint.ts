@@ -1,9 +1,9 @@
 // Content fingerprints: what a backup records of each collection's points, and how a restore checks them.
 export { ALGORITHM } from './fingerprint/canonical.js';
 export {
-  DEFAULT_PAGE_SIZE,
   DEFAULT_SAMPLE_SIZE,
   fingerprintCollection,
+  pageSizeFor,
   type FingerprintOptions,
 } from './fingerprint/scan.js';
 export {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareFull,
   fingerprintCollection,
+  pageSizeFor,
   readContentFingerprint,
   verifySample,
 } from '../../src/core/fingerprint.js';
@@ -282,6 +283,25 @@ describe('fingerprintCollection', () => {
       .map((p) => p.id);
     expect(fingerprint.sample.ids).toEqual(bySmallestHash);
     expect(Buffer.from(fingerprint.sample.parts, 'base64').length).toBe(32 * 2 * 4);
+  });
+
+  it('chooses the page size from the round-trip time: small pages nearby, larger ones far away', async () => {
+    expect([0.3, 5, 7, 10, 20, 45, 300].map(pageSizeFor)).toEqual([100, 100, 200, 300, 500, 1000, 1000]);
+    const { client, calls } = memoryClient(points(2000));
+    const far = {
+      ...client,
+      scrollPoints: client.scrollPoints,
+      retrievePoints: client.retrievePoints,
+      collectionInfo: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return client.collectionInfo('books');
+      },
+    } as unknown as QdrantClient;
+    await fingerprintCollection(far, 'books');
+    expect(calls.scroll).toBe(2); // 1000 per page (100 ms away)
+    calls.scroll = 0;
+    await fingerprintCollection(client, 'books');
+    expect(calls.scroll).toBeGreaterThanOrEqual(10); // 100 per page (no delay; 200 on a stalled machine)
   });
 
   it('refuses a scroll that does not advance in id order (a repeated page would count points twice)', async () => {
