@@ -64,7 +64,8 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
   const targets = selectTargets((await readManifest(folder)).collections, settings);
   const qdrant = connect(settings, reporter);
   try {
-    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter);
+    const level = settings.verify === false ? 'counts' : settings.verify;
+    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter, level);
     for (const r of results) {
       console.log(
         `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`,

@@ -31,6 +31,9 @@ Restore / verify:
   --collections, --exclude select collections of the backup
   --rename OLD=NEW,...     restore under other names
   --if-exists fail|skip|overwrite   what to do with collections that exist (default ${DEFAULTS['if-exists']}: nothing is overwritten)
+  --verify full|sample|counts  how a restore (and verify) checks the server (default sample): full re-reads
+                           every point and compares it with the backup's content fingerprint, sample fetches
+                           the backup's sampled points, counts compares counts, vectors config and aliases only
   --no-verify              skip verification after restore
   --no-aliases             do not recreate aliases
   --allow-version-mismatch restore even when the server is more than one minor version away
@@ -55,6 +58,7 @@ export const FLAGS = {
   'encryption-key': { type: 'string' },
   rename: { type: 'string' },
   'if-exists': { type: 'string' },
+  verify: { type: 'string' },
   'no-verify': { type: 'boolean' },
   'allow-version-mismatch': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -83,7 +87,7 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
     rename: flags.rename,
     'if-exists': flags['if-exists'],
-    verify: flags['no-verify'] ? 'false' : undefined,
+    verify: flags['no-verify'] ? 'false' : flags.verify,
     'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
   };
   return parseSettings((id) => raw[id] ?? '', mode);

@@ -14,6 +14,7 @@ import { ChecksumMismatchError, type QdrantClient } from '../qdrant/client.js';
 import type { AliasDescription } from '../qdrant/types.js';
 import { mapPool } from '../util/pool.js';
 import { ActionError, describeError } from './errors.js';
+import { fingerprintCollection } from './fingerprint.js';
 import { progressTicker } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { selectNames } from './selection.js';
@@ -123,12 +124,18 @@ async function backupCollection(
 ): Promise<CollectionBackup> {
   const started = Date.now();
   const info = await client.collectionInfo(name);
+  // The content is fingerprinted before and after the snapshot: equal fingerprints mean the snapshot holds
+  // exactly that content; different ones mean it was written to meanwhile, and no fingerprint is recorded.
   const countBefore = await client.exactCount(name);
+  const before = await fingerprintCollection(client, name);
   const snapshot = await client.createSnapshot(name);
+  const after = await fingerprintCollection(client, name);
   const countAfter = await client.exactCount(name);
-  if (countBefore !== countAfter) {
+  const written =
+    countBefore !== countAfter || before.digest !== after.digest || before.points !== after.points;
+  if (written) {
     reporter.warning(
-      `Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after); the manifest records ${countAfter}, so a restore verifies against that.`,
+      `Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after${before.digest !== after.digest ? '; the content changed' : ''}): the manifest records ${countAfter} points and no content fingerprint, so a restore can verify counts and config only. Back up again while nothing writes to it for a verifiable backup.`,
     );
   }
   reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);
@@ -172,8 +179,8 @@ async function backupCollection(
           points: countAfter,
         },
       ],
-      fingerprint: null,
-      written_during_backup: countBefore !== countAfter,
+      fingerprint: written ? null : (after as unknown as Record<string, unknown>),
+      written_during_backup: written,
       durationMs: Date.now() - started,
     };
   } finally {

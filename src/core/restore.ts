@@ -12,13 +12,14 @@ import type { Reporter } from './reporter.js';
 import { planRestore, type Planned } from './restore-plan.js';
 import { selectTargets, type BackupSelection, type Target } from './selection.js';
 import type { IfExists } from './settings.js';
+import type { VerifyLevel } from './verify-content.js';
 import { verifyCollections, type VerifyResult } from './verify.js';
 import { render, say, settingValue } from './wording.js';
 
 export interface RestoreOptions extends BackupSelection {
   path: string;
   ifExists: IfExists;
-  verify: boolean;
+  verify: VerifyLevel | false;
   concurrency: number;
   allowVersionMismatch: boolean;
   encryptionKey?: string;
@@ -72,7 +73,8 @@ export async function runRestore(
       outcomes.some((o) => o.target === p.target && o.outcome === 'restored'),
     );
     await restoreAliases(client, restored, plan.serverAliases, options.ifExists, reporter);
-    const verified = options.verify && (await verifyRestored(client, restored, outcomes, options, reporter));
+    const verified =
+      options.verify !== false && (await verifyRestored(client, restored, outcomes, options, reporter));
     return {
       qdrantVersion: plan.qdrantVersion,
       manifest,
@@ -175,7 +177,9 @@ async function verifyRestored(
   reporter: Reporter,
 ): Promise<boolean> {
   if (restored.length === 0) return false;
-  const results = await verifyCollections(client, restored, options.concurrency, reporter);
+  const level = options.verify === false ? 'counts' : options.verify;
+  reporter.info(`Verifying ${restored.length} collection(s) (verify: ${level}).`);
+  const results = await verifyCollections(client, restored, options.concurrency, reporter, level);
   for (const result of results) {
     const outcome = outcomes.find((o) => o.target === result.name)!;
     outcome.verify = result;

@@ -1,6 +1,7 @@
 import { InputError } from './errors.js';
 import { collectionNameProblem } from '../qdrant/names.js';
 import { say, setting, subject, type Message, type SettingId } from './wording.js';
+import { DEFAULT_VERIFY_LEVEL, VERIFY_LEVELS, type VerifyLevel } from './verify-content.js';
 
 export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;
 export type IfExists = (typeof IF_EXISTS)[number];
@@ -18,7 +19,8 @@ export interface Settings {
   encryptionKey?: string;
   rename: Map<string, string>;
   ifExists: IfExists;
-  verify: boolean;
+  /** The restore's verification level, or false for none. */
+  verify: VerifyLevel | false;
   allowVersionMismatch: boolean;
 }
 
@@ -157,6 +159,13 @@ function renames(value: string): Map<string, string> {
   return pairs;
 }
 
+/** verify: true (the default level), false (none), or a level. */
+function verifyLevel(value: string): VerifyLevel | false {
+  if (TRUE.includes(value)) return DEFAULT_VERIFY_LEVEL;
+  if (FALSE.includes(value)) return false;
+  return oneOf(settingInvalid, 'verify', value, [...VERIFY_LEVELS, 'true', 'false']) as VerifyLevel;
+}
+
 /**
  * Parses and validates the shared settings, empty ones taking their DEFAULTS; throws InputError naming the
  * setting, the value and what it accepts.
@@ -176,7 +185,7 @@ export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup'
     encryptionKey: raw('encryption-key') || undefined,
     rename: renames(raw('rename')),
     ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
-    verify: bool(v, 'verify', raw('verify')),
+    verify: verifyLevel(raw('verify')),
     allowVersionMismatch: bool(v, 'allow-version-mismatch', raw('allow-version-mismatch')),
   };
   if (mode === 'backup' && settings.rename.size > 0) {

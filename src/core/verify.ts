@@ -4,6 +4,7 @@ import { mapPool } from '../util/pool.js';
 import { describeError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import type { Target } from './selection.js';
+import { verifyContent, type VerifyLevel } from './verify-content.js';
 
 export interface VerifyResult {
   name: string;
@@ -19,13 +20,15 @@ function vectorConfig(params: Record<string, unknown>) {
 
 /**
  * Compares the live server with the backup's expectations: exact point count, vector and sparse-vector
- * config, aliases. Never changes anything on the server.
+ * config, aliases; beyond `counts`, also the whole config, payload indexes, status and content
+ * (verify-content.ts). Never changes anything on the server.
  */
 export async function verifyCollections(
   client: QdrantClient,
   targets: Target[],
   concurrency: number,
   reporter: Reporter,
+  level: VerifyLevel = 'counts',
 ): Promise<VerifyResult[]> {
   const aliasList = await client.aliases();
   return mapPool(targets, concurrency, async ({ entry: expected, target, aliases }) => {
@@ -56,6 +59,7 @@ export async function verifyCollections(
           problems.push(`alias ${alias}: points at ${found.collection_name}, expected ${target}`);
         }
       }
+      problems.push(...(await verifyContent(client, expected, target, level)));
     } catch (error) {
       problems.push(describeError(error, reporter.wording));
     }
