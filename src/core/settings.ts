@@ -163,7 +163,12 @@ function renames(value: string): Map<string, string> {
 function verifyLevel(value: string): VerifyLevel | false {
   if (TRUE.includes(value)) return DEFAULT_VERIFY_LEVEL;
   if (FALSE.includes(value)) return false;
-  return oneOf(settingInvalid, 'verify', value, [...VERIFY_LEVELS, 'true', 'false']) as VerifyLevel;
+  const level = VERIFY_LEVELS.find((candidate) => candidate === value.toLowerCase());
+  if (level) return level;
+  throw settingInvalid(
+    'verify',
+    `got ${quoted(value)}; it accepts true or false (true verifies at ${DEFAULT_VERIFY_LEVEL}), or a level: ${VERIFY_LEVELS.join(', ')}.`,
+  );
 }
 
 /**
