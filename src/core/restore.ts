@@ -8,6 +8,7 @@ import type { QdrantClient } from '../qdrant/client.js';
 import { mapPool } from '../util/pool.js';
 import { restoreAliases } from './aliases.js';
 import { ActionError, describeError } from './errors.js';
+import { recreateFromBackup } from './overwrite.js';
 import type { Reporter } from './reporter.js';
 import { planRestore, type Planned } from './restore-plan.js';
 import { selectTargets, type BackupSelection, type Target } from './selection.js';
@@ -137,7 +138,7 @@ async function restoreCollection(
       `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
       async (scoped) => {
         const replacing = exists
-          ? say`, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
+          ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')}): it was deleted and created again with the backup's config and payload indexes`
           : [];
         if (entry.level !== 'collection' || !file) {
           throw new ActionError(
@@ -151,6 +152,8 @@ async function restoreCollection(
         );
         const plain = await plaintextFile(folder, file, decryption);
         try {
+          // Only once the file is ready to upload: a backup that cannot be read never costs the collection.
+          if (exists) await recreateFromBackup(client, entry, target);
           await client.uploadSnapshot(target, plain.path, {
             checksum: file.snapshot_sha256,
             priority: 'snapshot',
