@@ -21,8 +21,9 @@ Backup:
   --collections LIST       names or globs, comma separated (default ${DEFAULTS.collections})
   --exclude LIST           names or globs to leave out
   --concurrency N          collections at a time (default ${DEFAULTS.concurrency})
-  --keep N                 afterwards, remove all but the newest N backup folders under --out
-                           (only folders holding a valid manifest are ever removed)
+  --keep N                 afterwards, keep the newest N backups of each collection under --out and
+                           remove the other backup folders (a collection's newest backup is never
+                           removed; only folders holding a valid manifest are ever removed)
   --keep-server-snapshots  leave the snapshots on the server after downloading them
   --no-aliases             do not record aliases
   --encryption-key KEY     encrypt snapshot files with age (env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
