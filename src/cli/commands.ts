@@ -10,6 +10,7 @@ import { backupReport, restoreReport } from '../core/report.js';
 import type { Reporter } from '../core/reporter.js';
 import { runRestore } from '../core/restore.js';
 import { selectTargets } from '../core/selection.js';
+import { CancelledError, cancelOnSignals, exitCodeOf } from '../core/cancel.js';
 import { describeFailures, verifyCollections } from '../core/verify.js';
 import { formatBytes } from '../util/format.js';
 import { FLAGS, HELP, backupsRoot, keepFlag, settingsFromFlags, type Flags } from './options.js';
@@ -30,12 +31,27 @@ async function commandBackup(flags: Flags, reporter: Reporter): Promise<void> {
   const settings = settingsFromFlags('backup', flags);
   const root = backupsRoot(flags);
   const qdrant = connect(settings, reporter);
+  const cancellation = cancelOnSignals((name) =>
+    reporter.warning(`${name} received: stopping, deleting the server snapshots this run created.`),
+  );
   try {
-    const result = await runBackup(qdrant, { ...settings, path: newBackupFolder(root) }, reporter);
+    const result = await runBackup(
+      qdrant,
+      { ...settings, path: newBackupFolder(root), signal: cancellation.signal },
+      reporter,
+    );
     console.log(reportText(backupReport(result)));
     const failure = backupFailure(result);
     if (failure) throw failure;
+  } catch (error) {
+    const received = cancellation.received();
+    if (received && !(error instanceof CancelledError)) {
+      throw new CancelledError(`Cancelled by ${received}: ${describeError(error)}`, exitCodeOf(received));
+    }
+    if (error instanceof CancelledError) throw new CancelledError(error.message, exitCodeOf(received));
+    throw error;
   } finally {
+    cancellation.dispose();
     await qdrant.close();
   }
   if (keep === undefined) return;
@@ -147,6 +163,7 @@ export async function cli(argv: string[]): Promise<number> {
     }
   } catch (error) {
     console.error(`error: ${describeError(error, CLI_WORDING)}`);
+    if (error instanceof CancelledError) return error.exitCode;
     return error instanceof InputError ? 2 : 1;
   }
 }

@@ -1,3 +1,4 @@
+import { rmdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ENCRYPTED_EXTENSION, ENCRYPTION_SCHEME, encryptStream } from '../backup-format/crypto.js';
 import { prepareFolder, snapshotFileName } from '../backup-format/folder.js';
@@ -13,6 +14,7 @@ import {
 import { ChecksumMismatchError, type QdrantClient } from '../qdrant/client.js';
 import type { AliasDescription } from '../qdrant/types.js';
 import { mapPool } from '../util/pool.js';
+import { CancelledError, deleteLandedSnapshots, type SnapshotLedger } from './cancel.js';
 import { ActionError, describeError } from './errors.js';
 import { fingerprintCollection } from './fingerprint.js';
 import { progressTicker } from './progress.js';
@@ -29,6 +31,10 @@ export interface BackupOptions {
   keepServerSnapshots: boolean;
   aliases: boolean;
   encryptionKey?: string;
+  /** Aborted on cancellation: the run stops, deletes the server snapshots it made, keeps what is done. */
+  signal?: AbortSignal;
+  /** Told of every server snapshot created and deleted (the action hands leftovers to its post step). */
+  ledger?: SnapshotLedger;
 }
 
 export interface CollectionBackup extends ManifestCollection {
@@ -83,6 +89,7 @@ export async function runBackup(
   });
   const collections = outcomes.filter((o): o is CollectionBackup => !('error' in o));
   const failed = outcomes.filter((o): o is { name: string; error: string } => 'error' in o);
+  if (options.signal?.aborted) return cancelled(options.path, selected, collections, failed, version);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
@@ -107,6 +114,41 @@ export async function runBackup(
   };
 }
 
+/** Writes what was done as an incomplete backup (when anything was) and throws a CancelledError saying so. */
+async function cancelled(
+  folder: string,
+  selected: string[],
+  collections: CollectionBackup[],
+  failed: { name: string; error: string }[],
+  version: string,
+): Promise<never> {
+  const done = collections.map((c) => c.name);
+  const stopped = selected.filter((name) => !done.includes(name));
+  let kept = `Nothing was kept: no collection had been backed up.`;
+  if (collections.length > 0) {
+    await writeManifest(folder, {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      created_at: new Date().toISOString(),
+      qdrant_version: version,
+      complete: false,
+      encryption: collections.some((c) => c.files[0]?.file.endsWith(ENCRYPTED_EXTENSION))
+        ? ENCRYPTION_SCHEME
+        : null,
+      cluster: null,
+      collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
+      failed: failed.map((f) => ({ name: f.name, error: 'cancelled' })),
+    });
+    kept = `Kept in ${folder} (manifest marked incomplete): ${done.join(', ')}.`;
+  } else {
+    await rmdir(folder).catch(() => {}); // only when empty
+  }
+  throw new CancelledError(
+    `Cancelled: ${stopped.length} collection(s) not backed up (${stopped.join(', ')}); the server snapshots this run created were deleted and no partial file is left. ${kept}`,
+    1,
+  );
+}
+
 function aliasesOf(aliases: AliasDescription[], collection: string): string[] {
   return aliases
     .filter((alias) => alias.collection_name === collection)
@@ -126,10 +168,25 @@ async function backupCollection(
   const info = await client.collectionInfo(name);
   // The content is fingerprinted before and after the snapshot: equal fingerprints mean the snapshot holds
   // exactly that content; different ones mean it was written to meanwhile, and no fingerprint is recorded.
+  const { signal, ledger } = options;
+  signal?.throwIfAborted();
   const countBefore = await client.exactCount(name);
-  const before = await fingerprintCollection(client, name);
-  const snapshot = await client.createSnapshot(name);
-  const after = await fingerprintCollection(client, name);
+  const before = await fingerprintCollection(client, name, { signal });
+  const listed = new Set((await client.listSnapshots(name)).map((s) => s.name));
+  let snapshot;
+  try {
+    snapshot = await client.createSnapshot(name, signal);
+  } catch (error) {
+    // Qdrant finishes a creation whose request was dropped: wait for it to land, then delete it.
+    if (signal?.aborted) {
+      for (const landed of await deleteLandedSnapshots(client, name, listed)) {
+        reporter.info(`Deleted server snapshot ${landed} of ${name}, created after the cancellation.`);
+      }
+    }
+    throw error;
+  }
+  ledger?.created(name, snapshot.name);
+  const after = await fingerprintCollection(client, name, { signal });
   const countAfter = await client.exactCount(name);
   const written =
     countBefore !== countAfter || before.digest !== after.digest || before.points !== after.points;
@@ -146,6 +203,7 @@ async function backupCollection(
         expectedSha256: snapshot.checksum ?? undefined,
         transform: options.encryptionKey ? encryptStream(options.encryptionKey) : undefined,
         onProgress: progressTicker(reporter, name, 'downloaded'),
+        signal,
       });
     let result;
     try {
@@ -184,12 +242,17 @@ async function backupCollection(
       durationMs: Date.now() - started,
     };
   } finally {
-    if (!options.keepServerSnapshots) {
-      await client.deleteSnapshot(name, snapshot.name).catch((error) => {
-        reporter.warning(
-          `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error, reporter.wording)}`,
-        );
-      });
+    if (!options.keepServerSnapshots || signal?.aborted) {
+      await client.deleteSnapshot(name, snapshot.name).then(
+        () => ledger?.deleted(name, snapshot.name),
+        (error) => {
+          reporter.warning(
+            `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error, reporter.wording)}`,
+          );
+        },
+      );
+    } else {
+      ledger?.deleted(name, snapshot.name); // kept on purpose: not the post step's to delete
     }
   }
 }

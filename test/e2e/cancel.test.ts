@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bundled } from '../helpers/bundles.js';
+import { seedCollections, startTarget, type Target } from '../helpers/target.js';
+
+// Faults (slow creation, slow download) need the emulator.
+let target: Target;
+let seeded: Awaited<ReturnType<typeof seedCollections>>;
+let out: string;
+
+beforeEach(async () => {
+  target = await startTarget({ emulator: true });
+  seeded = await seedCollections(target);
+  out = await mkdtemp(path.join(os.tmpdir(), 'cancel-'));
+});
+
+afterEach(() => target.close());
+
+/** Every file under `dir`, recursively, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
+
+/** Starts `qdrant-snapshot backup` and sends `signal` once `ready()` holds; resolves with the outcome. */
+async function backupInterrupted(signal: NodeJS.Signals, ready: () => Promise<boolean>) {
+  const child = spawn(
+    process.execPath,
+    [bundled('cli'), 'backup', '--out', out, '--concurrency', '1', '--collections', `${target.prefix}*`],
+    { env: { PATH: process.env.PATH ?? '', HOME: out, QDRANT_URL: target.url } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const deadline = Date.now() + 20_000;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`never ready; stderr: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const sent = Date.now();
+  child.kill(signal);
+  const code = await closed;
+  return { code, stderr, stoppedInMs: Date.now() - sent };
+}
+
+const collections = () => Object.values(seeded.names);
+const serverSnapshots = () => collections().flatMap((c) => target.snapshotFiles!(c));
+
+describe('cancelling qdrant-snapshot backup', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s during snapshot creation: stops, deletes the snapshot that lands afterwards, leaves no partial file',
+    async (signal) => {
+      target.emulator!.inject({ route: 'snapshot.create', createDelayMs: 2_000 });
+      const creating = () =>
+        Promise.resolve(
+          target.emulator!.requests.some((r) => r.method === 'POST' && r.path.endsWith('/snapshots')),
+        );
+      const run = await backupInterrupted(signal, creating);
+      expect(run.code).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(run.stoppedInMs).toBeLessThan(10_000);
+      expect(run.stderr).toContain('Cancelled');
+      // The creation sent before the signal completes on the server 2 s later: it must be gone.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(serverSnapshots()).toEqual([]);
+      expect((await filesUnder(out)).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during a download: the finished collections are kept under an incomplete manifest, nothing else',
+    async (signal) => {
+      const { hybrid, aliased, dense } = seeded.names;
+      target.emulator!.inject({ route: 'snapshot.download', collection: hybrid, throttleBytesPerSec: 4096 });
+      const downloading = async () =>
+        (await filesUnder(out)).some((f) => f.endsWith('.partial') && f.includes('hybrid'));
+      const run = await backupInterrupted(signal, downloading);
+      expect(run.code).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(run.stoppedInMs).toBeLessThan(10_000);
+      expect(serverSnapshots()).toEqual([]);
+      const files = await filesUnder(out);
+      expect(files.filter((f) => f.endsWith('.partial'))).toEqual([]);
+      const manifestFile = files.find((f) => f.endsWith('manifest.json'))!;
+      const manifest = JSON.parse(await readFile(path.join(out, manifestFile), 'utf8'));
+      expect(manifest.complete).toBe(false);
+      expect(manifest.collections.map((c: { name: string }) => c.name).sort()).toEqual([aliased, dense]);
+      expect(manifest.failed).toEqual([{ name: hybrid, error: 'cancelled' }]);
+      expect(run.stderr).toContain(`Kept in`);
+      expect(run.stderr).toContain(`${aliased}, ${dense}`);
+    },
+    60_000,
+  );
+});
