@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { backupFiles } from '../backup-format/folder.js';
 import { MANIFEST_FILE } from '../backup-format/manifest.js';
-import { runBackup } from '../core/backup.js';
+import { runBackup, type BackupOptions } from '../core/backup.js';
+import type { SnapshotLedger } from '../core/cancel.js';
 import { connect } from '../core/connect.js';
 import { backupFailure, restoreFailure } from '../core/outcome.js';
 import { backupReport, restoreReport } from '../core/report.js';
@@ -18,7 +19,11 @@ import { saveServerState } from './post-state.js';
 import { writeSummary } from './summary.js';
 
 /** The action's work once inputs are parsed: start or connect, back up or restore, set outputs. */
-export async function runAction(options: Options, reporter: Reporter): Promise<void> {
+export async function runAction(
+  options: Options,
+  reporter: Reporter,
+  cancel: { signal?: AbortSignal; ledger?: (url: string) => SnapshotLedger } = {},
+): Promise<void> {
   const url =
     options.start === 'none'
       ? options.url
@@ -26,14 +31,20 @@ export async function runAction(options: Options, reporter: Reporter): Promise<v
   core.setOutput('url', url);
   const client = connect({ ...options, url }, reporter);
   try {
-    if (options.mode === 'backup') await backup(client, options, reporter);
-    else await restore(client, options, reporter);
+    if (options.mode === 'backup') {
+      const run = { ...options, signal: cancel.signal, ledger: cancel.ledger?.(url) };
+      await backup(client, run, reporter);
+    } else await restore(client, options, reporter);
   } finally {
     await client.close();
   }
 }
 
-async function backup(client: QdrantClient, options: Options, reporter: Reporter): Promise<void> {
+async function backup(
+  client: QdrantClient,
+  options: Options & Pick<BackupOptions, 'signal' | 'ledger'>,
+  reporter: Reporter,
+): Promise<void> {
   const result = await runBackup(client, options, reporter);
   core.setOutput('path', result.path);
   core.setOutput('manifest', result.manifestPath);

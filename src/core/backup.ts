@@ -174,18 +174,24 @@ async function backupCollection(
   const before = await fingerprintCollection(client, name, { signal });
   const listed = new Set((await client.listSnapshots(name)).map((s) => s.name));
   let snapshot;
+  ledger?.creating(name, [...listed]);
   try {
     snapshot = await client.createSnapshot(name, signal);
   } catch (error) {
-    // Qdrant finishes a creation whose request was dropped: wait for it to land, then delete it.
-    if (signal?.aborted) {
-      for (const landed of await deleteLandedSnapshots(client, name, listed)) {
-        reporter.info(`Deleted server snapshot ${landed} of ${name}, created after the cancellation.`);
+    // Qdrant finishes a creation whose request was dropped: wait for it to land, then delete it. One that
+    // has not landed by then stays in the ledger (the action's post step deletes it).
+    if (!signal?.aborted) ledger?.settled(name);
+    else {
+      const landed = await deleteLandedSnapshots(client, name, listed).catch(() => []);
+      for (const deleted of landed) {
+        reporter.info(`Deleted server snapshot ${deleted} of ${name}, created after the cancellation.`);
       }
+      if (landed.length > 0) ledger?.settled(name);
     }
     throw error;
   }
   ledger?.created(name, snapshot.name);
+  ledger?.settled(name);
   const after = await fingerprintCollection(client, name, { signal });
   const countAfter = await client.exactCount(name);
   const written =

@@ -53,6 +53,10 @@ export function exitCodeOf(name: NodeJS.Signals | undefined): number {
 
 /** Records the server snapshots this run created and has not deleted yet (for the action's post step). */
 export interface SnapshotLedger {
+  /** A creation request is about to be sent; `existing` are the snapshots listed before it. */
+  creating(collection: string, existing: string[]): void;
+  /** The creation answered, failed for good, or what it made was deleted. */
+  settled(collection: string): void;
   created(collection: string, snapshot: string): void;
   deleted(collection: string, snapshot: string): void;
 }

@@ -3,7 +3,9 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
 import { bundled } from '../helpers/bundles.js';
+import { parseCommandFile, runAction } from '../helpers/run-action.js';
 import { seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 // Faults (slow creation, slow download) need the emulator.
@@ -91,6 +93,82 @@ describe('cancelling qdrant-snapshot backup', () => {
       expect(manifest.failed).toEqual([{ name: hybrid, error: 'cancelled' }]);
       expect(run.stderr).toContain(`Kept in`);
       expect(run.stderr).toContain(`${aliased}, ${dense}`);
+    },
+    60_000,
+  );
+});
+
+/** Starts the action's main step (mode: backup, artifact: false) and signals it once `ready()` holds. */
+async function actionInterrupted(signal: NodeJS.Signals, ready: () => Promise<boolean>) {
+  const stateFile = path.join(out, 'github-state');
+  await writeFile(stateFile, '');
+  const inputs: Record<string, string> = {
+    mode: 'backup',
+    url: target.url,
+    collections: `${target.prefix}*`,
+    concurrency: '1',
+    artifact: 'false',
+    path: path.join(out, 'backup'),
+  };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: out, GITHUB_STATE: stateFile };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const child = spawn(process.execPath, [bundled('main')], { env, cwd: out });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const deadline = Date.now() + 20_000;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`never ready; stdout: ${stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const sent = Date.now();
+  child.kill(signal);
+  const code = await closed;
+  const state = parseCommandFile(await readFile(stateFile, 'utf8'));
+  return { code, stdout, state, inputs, stoppedInMs: Date.now() - sent };
+}
+
+describe('cancelling the action (main step, then its post step with the saved state)', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s during a creation that lands after the main step gave up: the post step deletes it',
+    async (signal) => {
+      // Longer than the main step waits for a cancelled creation to land (5 s).
+      target.emulator!.inject({ route: 'snapshot.create', createDelayMs: 7_000 });
+      const creating = () =>
+        Promise.resolve(
+          target.emulator!.requests.some((r) => r.method === 'POST' && r.path.endsWith('/snapshots')),
+        );
+      const main = await actionInterrupted(signal, creating);
+      expect(main.code).not.toBe(0);
+      expect(main.stoppedInMs).toBeLessThan(10_000);
+      expect(main.stdout).toContain('::error::Cancelled');
+      const saved = JSON.parse(main.state['server-snapshots']!);
+      expect(saved.creating).toHaveLength(1);
+      const post = await runAction(main.inputs, { entry: bundled('post'), state: main.state });
+      expect(post.code).toBe(0);
+      expect(post.stdout).toContain('created after the cancellation');
+      expect(serverSnapshots()).toEqual([]);
+      expect((await filesUnder(out)).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during a download: the main step deletes its snapshot, the post step finds nothing left',
+    async (signal) => {
+      const { hybrid } = seeded.names;
+      target.emulator!.inject({ route: 'snapshot.download', collection: hybrid, throttleBytesPerSec: 4096 });
+      const downloading = async () =>
+        (await filesUnder(out)).some((f) => f.endsWith('.partial') && f.includes('hybrid'));
+      const main = await actionInterrupted(signal, downloading);
+      expect(main.code).not.toBe(0);
+      expect(main.stoppedInMs).toBeLessThan(10_000);
+      expect(serverSnapshots()).toEqual([]);
+      expect(JSON.parse(main.state['server-snapshots']!)).toMatchObject({ created: [], creating: [] });
+      const post = await runAction(main.inputs, { entry: bundled('post'), state: main.state });
+      expect(post.code).toBe(0);
+      expect(serverSnapshots()).toEqual([]);
+      expect((await filesUnder(out)).filter((f) => f.endsWith('.partial'))).toEqual([]);
     },
     60_000,
   );
