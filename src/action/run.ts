@@ -68,7 +68,11 @@ async function backup(
   if (failure) throw failure;
 }
 
-async function restore(client: QdrantClient, options: Options, reporter: Reporter): Promise<void> {
+async function restore(
+  client: QdrantClient,
+  options: Options & { signal?: AbortSignal },
+  reporter: Reporter,
+): Promise<void> {
   const folder = options.artifact
     ? await new ArtifactStore().fetch({ ...options, name: options.artifactName }, options.path, reporter)
     : options.path;

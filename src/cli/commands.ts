@@ -64,12 +64,23 @@ async function commandRestore(dir: string | undefined, flags: Flags, reporter: R
   const folder = await backupFolder(dir, 'restore', reporter);
   const settings = settingsFromFlags('restore', flags);
   const qdrant = connect(settings, reporter);
+  const cancellation = cancelOnSignals((name) => reporter.warning(`${name} received: stopping the restore.`));
   try {
-    const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
+    const result = await runRestore(
+      qdrant,
+      { ...settings, path: folder, signal: cancellation.signal },
+      reporter,
+    );
     console.log(reportText(restoreReport(result, folder)));
     const failure = restoreFailure(result);
     if (failure) throw failure;
+  } catch (error) {
+    const received = cancellation.received();
+    if (received)
+      throw new CancelledError(`Cancelled by ${received}: ${describeError(error)}`, exitCodeOf(received));
+    throw error;
   } finally {
+    cancellation.dispose();
     await qdrant.close();
   }
 }

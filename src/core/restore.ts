@@ -26,6 +26,8 @@ export interface RestoreOptions extends BackupSelection {
   encryptionKey?: string;
   /** Where decrypted copies are kept while uploading; defaults to the OS temp folder. */
   tempDir?: string;
+  /** Aborted on cancellation: uploads stop (the client removes what it uploaded), nothing new starts. */
+  signal?: AbortSignal;
 }
 
 export type CollectionOutcome = 'restored' | 'skipped' | 'failed';
@@ -120,7 +122,7 @@ async function makeTempDir(root = os.tmpdir()): Promise<string> {
 async function restoreCollection(
   client: QdrantClient,
   { entry, target, exists, aliasOf }: Planned,
-  { path: folder, ifExists }: RestoreOptions,
+  { path: folder, ifExists, signal }: RestoreOptions,
   decryption: Decryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionRestore> {
@@ -134,6 +136,7 @@ async function restoreCollection(
   }
   const started = Date.now();
   try {
+    signal?.throwIfAborted();
     await reporter.group(
       `Restore ${entry.name}${target !== entry.name ? ` as ${target}` : ''}`,
       async (scoped) => {
@@ -157,6 +160,7 @@ async function restoreCollection(
           await client.uploadSnapshot(target, plain.path, {
             checksum: file.snapshot_sha256,
             priority: 'snapshot',
+            signal,
           });
         } finally {
           await plain.discard();

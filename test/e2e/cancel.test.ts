@@ -173,3 +173,65 @@ describe('cancelling the action (main step, then its post step with the saved st
     60_000,
   );
 });
+
+describe('cancelling a restore during the upload', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s: the CLI and the action stop, no uploaded copy or snapshot stays on the server, no partial file',
+    async (signal) => {
+      const { hybrid } = seeded.names;
+      const backup = spawn(
+        process.execPath,
+        [bundled('cli'), 'backup', '--out', out, '--collections', hybrid],
+        { env: { PATH: process.env.PATH ?? '', HOME: out, QDRANT_URL: target.url } },
+      );
+      expect(await new Promise((resolve) => backup.on('close', resolve))).toBe(0);
+      const [folder] = (await readdir(out)).filter((f) => f.startsWith('qdrant-snapshots-'));
+      target.emulator!.inject({ route: 'snapshot.upload', throttleBytesPerSec: 2048, times: 10 });
+      const uploads = () => target.emulator!.requests.filter((r) => r.path.endsWith('/snapshots/upload'));
+
+      for (const [i, how] of ['cli', 'action'].entries()) {
+        const copy = `${target.prefix}copy${i}`;
+        const started = uploads().length;
+        const child =
+          how === 'cli'
+            ? spawn(
+                process.execPath,
+                [bundled('cli'), 'restore', path.join(out, folder!), '--rename', `${hybrid}=${copy}`],
+                { env: { PATH: process.env.PATH ?? '', HOME: out, QDRANT_URL: target.url } },
+              )
+            : spawn(process.execPath, [bundled('main')], {
+                cwd: out,
+                env: {
+                  PATH: process.env.PATH ?? '',
+                  HOME: out,
+                  INPUT_MODE: 'restore',
+                  INPUT_URL: target.url,
+                  INPUT_ARTIFACT: 'false',
+                  INPUT_PATH: path.join(out, folder!),
+                  INPUT_RENAME: `${hybrid}=${copy}`,
+                },
+              });
+        const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+        const deadline = Date.now() + 20_000;
+        while (uploads().length === started) {
+          if (Date.now() > deadline) throw new Error(`${how}: no upload started`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const sent = Date.now();
+        child.kill(signal);
+        const code = await closed;
+        expect(code, how).not.toBe(0);
+        expect(Date.now() - sent, how).toBeLessThan(10_000);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(target.snapshotFiles!(copy), how).toEqual([]);
+        expect(serverSnapshots(), how).toEqual([]);
+        expect(
+          (await filesUnder(out)).filter((f) => f.endsWith('.partial')),
+          how,
+        ).toEqual([]);
+      }
+    },
+    60_000,
+  );
+});
