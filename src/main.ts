@@ -2,6 +2,8 @@ import * as core from '@actions/core';
 import { parseInputs, readFromEnv } from './action/inputs.js';
 import { markMainFailed } from './action/post-state.js';
 import { actionReporter } from './action/reporter.js';
+import { stateLedger } from './action/snapshot-state.js';
+import { cancelOnSignals } from './core/cancel.js';
 import { runAction } from './action/run.js';
 import { ACTION_WORDING } from './action/wording.js';
 import { ActionError, describeError } from './core/errors.js';
@@ -21,13 +23,21 @@ async function main(): Promise<void> {
     }
   }
   for (const name of AWS_SECRET_VARIABLES) if (process.env[name]) core.setSecret(process.env[name]);
+  const cancellation = cancelOnSignals((name) =>
+    core.warning(`${name} received: stopping, deleting the server snapshots this run created.`),
+  );
   try {
-    await runAction(parseInputs(read), actionReporter);
+    await runAction(parseInputs(read), actionReporter, {
+      signal: cancellation.signal,
+      ledger: stateLedger,
+    });
   } catch (error) {
     if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack);
     core.setFailed(describeError(error, ACTION_WORDING));
     // Tells the post step to print the started server's log.
     markMainFailed();
+  } finally {
+    cancellation.dispose();
   }
 }
 

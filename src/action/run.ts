@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { backupFiles } from '../backup-format/folder.js';
 import { MANIFEST_FILE, readManifest } from '../backup-format/manifest.js';
-import { runBackup } from '../core/backup.js';
+import { runBackup, type BackupOptions } from '../core/backup.js';
+import type { SnapshotLedger } from '../core/cancel.js';
 import { connect } from '../core/connect.js';
 import { describeError } from '../core/errors.js';
 import { backupFailure, restoreFailure } from '../core/outcome.js';
@@ -24,10 +25,15 @@ import { writeSummary } from './summary.js';
  * The action's work once inputs are parsed. A backup starts or connects, then backs up. A restore fetches
  * the backup first, so that `start` can run the Qdrant release the backup was made with.
  */
-export async function runAction(options: Options, reporter: Reporter): Promise<void> {
+export async function runAction(
+  options: Options,
+  reporter: Reporter,
+  cancel: { signal?: AbortSignal; ledger?: (url: string) => SnapshotLedger } = {},
+): Promise<void> {
   if (options.mode === 'backup') {
     const url = await serverUrl(options, options.qdrantVersion ?? DEFAULT_QDRANT_VERSION, reporter);
-    await withClient(options, url, reporter, (client) => backup(client, options, reporter));
+    const run = { ...options, signal: cancel.signal, ledger: cancel.ledger?.(url) };
+    await withClient(options, url, reporter, (client) => backup(client, run, reporter));
     return;
   }
   const store = new ArtifactStore();
@@ -47,7 +53,9 @@ export async function runAction(options: Options, reporter: Reporter): Promise<v
     : options.artifact
       ? artifactSource(options, store)
       : [folder, []];
-  await withClient(options, url, reporter, (client) => restore(client, options, folder, source, reporter));
+  await withClient(options, url, reporter, (client) =>
+    restore(client, { ...options, signal: cancel.signal }, folder, source, reporter),
+  );
 }
 
 /** The URL of the Qdrant to use: the one `start` starts, or `url`. */
@@ -106,7 +114,7 @@ async function publish(report: Report, reporter: Reporter): Promise<void> {
 
 async function backup(
   client: ReturnType<typeof connect>,
-  options: Options,
+  options: Options & Pick<BackupOptions, 'signal' | 'ledger'>,
   reporter: Reporter,
 ): Promise<void> {
   const result = await runBackup(client, options, reporter);
@@ -146,7 +154,7 @@ async function backup(
 
 async function restore(
   client: ReturnType<typeof connect>,
-  options: Options,
+  options: Options & { signal?: AbortSignal },
   folder: string,
   [source, notes]: [string, string[]],
   reporter: Reporter,

@@ -174,12 +174,32 @@ export async function resolveBackupFolder(dir: string): Promise<{ folder: string
 }
 
 /**
- * Removes all but the newest `keep` backups directly under `root`; only folders holding a valid manifest
- * are ever removed. Returns the folders removed.
+ * The backups that retention removes: for each collection, the `keep` newest backups holding it (listed
+ * among the manifest's collections, so backed up in full) are kept; every other valid backup goes. A backup
+ * that is the newest one of any collection is therefore never removed, and one collection's backups never
+ * push out another's. `listings` is newest first, as listBackups returns it.
+ */
+export function backupsToRemove(listings: BackupListing[], keep: number): string[] {
+  const valid = listings.filter((l) => l.manifest);
+  const kept = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const listing of valid) {
+    for (const collection of new Set(listing.manifest!.collections.map((c) => c.name))) {
+      const count = seen.get(collection) ?? 0;
+      if (count < keep) kept.add(listing.folder);
+      seen.set(collection, count + 1);
+    }
+  }
+  return valid.filter((l) => !kept.has(l.folder)).map((l) => l.folder);
+}
+
+/**
+ * Applies retention (backupsToRemove) to the backups directly under `root`; only folders holding a valid
+ * manifest are ever removed. Returns the folders removed.
  */
 export async function pruneBackups(root: string, keep: number): Promise<string[]> {
-  const valid = (await listBackups(root)).filter((l) => l.manifest && l.folder !== root);
-  const removed = valid.slice(keep).map((l) => l.folder);
+  const listings = (await listBackups(root)).filter((l) => l.folder !== root);
+  const removed = backupsToRemove(listings, keep);
   for (const folder of removed) await rm(folder, { recursive: true, force: true });
   return removed;
 }

@@ -12,6 +12,7 @@ import { backupReport, restoreReport } from '../core/report.js';
 import type { Reporter } from '../core/reporter.js';
 import { runRestore } from '../core/restore.js';
 import { selectTargets } from '../core/selection.js';
+import { CancelledError, cancelOnSignals, exitCodeOf } from '../core/cancel.js';
 import { describeFailures, verifyCollections } from '../core/verify.js';
 import { formatBytes } from '../util/format.js';
 import { FLAGS, HELP, backupsRoot, keepFlag, s3FromFlags, settingsFromFlags, type Flags } from './options.js';
@@ -38,13 +39,28 @@ async function commandBackup(flags: Flags, reporter: Reporter): Promise<void> {
   const s3 = s3FromFlags('backup', flags, flags.to);
   const root = backupsRoot(flags);
   const qdrant = connect(settings, reporter);
+  const cancellation = cancelOnSignals((name) =>
+    reporter.warning(`${name} received: stopping, deleting the server snapshots this run created.`),
+  );
   try {
-    const result = await runBackup(qdrant, { ...settings, path: newBackupFolder(root) }, reporter);
+    const result = await runBackup(
+      qdrant,
+      { ...settings, path: newBackupFolder(root), signal: cancellation.signal },
+      reporter,
+    );
     const stored = await storeInS3(s3, result, reporter);
     console.log(reportText(backupReport(result, stored)));
     const failure = backupFailure(result, stored.length > 0 ? 'stored in S3' : undefined);
     if (failure) throw failure;
+  } catch (error) {
+    const received = cancellation.received();
+    if (received && !(error instanceof CancelledError)) {
+      throw new CancelledError(`Cancelled by ${received}: ${describeError(error)}`, exitCodeOf(received));
+    }
+    if (error instanceof CancelledError) throw new CancelledError(error.message, exitCodeOf(received));
+    throw error;
   } finally {
+    cancellation.dispose();
     await qdrant.close();
   }
   if (keep === undefined) return;
@@ -66,12 +82,25 @@ async function commandRestore(dir: string | undefined, flags: Flags, reporter: R
   try {
     const folder = fetched?.folder ?? (await backupFolder(dir, 'restore', reporter));
     const qdrant = connect(settings, reporter);
+    const cancellation = cancelOnSignals((name) =>
+      reporter.warning(`${name} received: stopping the restore.`),
+    );
     try {
-      const result = await runRestore(qdrant, { ...settings, path: folder }, reporter);
+      const result = await runRestore(
+        qdrant,
+        { ...settings, path: folder, signal: cancellation.signal },
+        reporter,
+      );
       console.log(reportText(restoreReport(result, fetched?.uri ?? folder)));
       const failure = restoreFailure(result);
       if (failure) throw failure;
+    } catch (error) {
+      const received = cancellation.received();
+      if (received)
+        throw new CancelledError(`Cancelled by ${received}: ${describeError(error)}`, exitCodeOf(received));
+      throw error;
     } finally {
+      cancellation.dispose();
       await qdrant.close();
     }
   } finally {
@@ -86,9 +115,11 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
   const qdrant = connect(settings, reporter);
   try {
     const cluster = await discoverNodes(qdrant, settings, reporter);
-    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter, cluster).finally(
-      () => cluster.close(),
-    );
+    const level = settings.verify === false ? 'counts' : settings.verify;
+    const results = await verifyCollections(qdrant, targets, settings.concurrency, reporter, {
+      cluster,
+      level,
+    }).finally(() => cluster.close());
     for (const r of results) {
       console.log(
         `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? ` (${r.points} points)` : `: ${r.problems.join('; ')}`}`,
@@ -197,6 +228,7 @@ export async function cli(argv: string[]): Promise<number> {
     }
   } catch (error) {
     console.error(`error: ${describeError(error, cliWording(command))}`);
+    if (error instanceof CancelledError) return error.exitCode;
     return error instanceof InputError ? 2 : 1;
   }
 }

@@ -27,8 +27,9 @@ Backup:
   --collections LIST       names or globs, comma separated (default ${DEFAULTS.collections})
   --exclude LIST           names or globs to leave out
   --concurrency N          collections at a time (default ${DEFAULTS.concurrency})
-  --keep N                 afterwards, remove all but the newest N backup folders under --out
-                           (only folders holding a valid manifest are ever removed)
+  --keep N                 afterwards, keep the newest N backups of each collection under --out and
+                           remove the other backup folders (a collection's newest backup is never
+                           removed; only folders holding a valid manifest are ever removed)
   --keep-server-snapshots  leave the snapshots on the server after downloading them
   --no-aliases             do not record aliases
   --encryption-key KEY     encrypt the backup with a passphrase (age; env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
@@ -46,6 +47,9 @@ Restore / verify:
   --collections, --exclude select collections of the backup
   --rename OLD=NEW,...     restore under other names
   --if-exists fail|skip|overwrite   what to do with collections that exist (default ${DEFAULTS['if-exists']}: nothing is overwritten)
+  --verify full|sample|counts  how a restore (and verify) checks the server (default sample): full re-reads
+                           every point and compares it with the backup's content fingerprint, sample fetches
+                           the backup's sampled points, counts compares counts, vectors config and aliases only
   --no-verify              skip verification after restore
   --no-aliases             do not recreate aliases
   --allow-version-mismatch restore even when the server is more than one minor version away
@@ -81,6 +85,7 @@ export const FLAGS = {
   'encryption-identity': { type: 'string' },
   rename: { type: 'string' },
   'if-exists': { type: 'string' },
+  verify: { type: 'string' },
   'no-verify': { type: 'boolean' },
   'allow-version-mismatch': { type: 'boolean' },
   to: { type: 'string' },
@@ -120,7 +125,7 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     ),
     rename: flags.rename,
     'if-exists': flags['if-exists'],
-    verify: flags['no-verify'] ? 'false' : undefined,
+    verify: flags['no-verify'] ? 'false' : flags.verify,
     'allow-version-mismatch': flags['allow-version-mismatch'] ? 'true' : undefined,
     nodes: flags.nodes ?? process.env.QDRANT_NODES,
   };

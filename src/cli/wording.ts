@@ -4,13 +4,12 @@ import type { AdviceId, SettingId, Wording } from '../core/wording.js';
 const FLAG: Partial<Record<SettingId, string>> = {
   path: '--out',
   aliases: '--no-aliases',
-  verify: '--no-verify',
   // backup --to, restore --from (cliWording); list takes it as its argument.
   's3-url': '--to / --from',
 };
 
-/** Settings that are flags without a value (--keep-server-snapshots, --no-verify). */
-const SWITCHES = new Set<SettingId>(['keep-server-snapshots', 'aliases', 'verify', 'allow-version-mismatch']);
+/** Settings that are flags without a value (--keep-server-snapshots, --no-aliases). */
+const SWITCHES = new Set<SettingId>(['keep-server-snapshots', 'aliases', 'allow-version-mismatch']);
 
 const ADVICE: Record<AdviceId, string> = {
   'start-qdrant': '',
@@ -27,6 +26,7 @@ export const CLI_WORDING: Wording = {
   name: flag,
   subject: flag,
   value: (id, value) => {
+    if (id === 'verify' && value === 'false') return '--no-verify';
     if (!SWITCHES.has(id)) return `${flag(id)} ${value}`;
     // A switch given: --allow-version-mismatch; a default-on switch turned off: --no-verify.
     return value === 'true' ? `--${id}` : `--no-${id}`;

@@ -1,3 +1,4 @@
+import { rmdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ENCRYPTED_EXTENSION, encryptStream } from '../backup-format/crypto.js';
 import { prepareEncryption, type FileEncryption } from '../backup-format/encryption.js';
@@ -17,7 +18,9 @@ import { mapPool } from '../util/pool.js';
 import type { ClusterNodes } from './cluster/index.js';
 import { backupCollectionByShards } from './cluster-backup.js';
 import { discoverNodes, type NodeConnection } from './cluster-connect.js';
+import { CancelledError, deleteLandedSnapshots, type SnapshotLedger } from './cancel.js';
 import { ActionError, describeError } from './errors.js';
+import { fingerprintCollection } from './fingerprint.js';
 import { progressTicker } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { selectNames } from './selection.js';
@@ -33,6 +36,10 @@ export interface BackupOptions extends NodeConnection {
   aliases: boolean;
   encryptionKey?: string;
   encryptionRecipients?: string[];
+  /** Aborted on cancellation: the run stops, deletes the server snapshots it made, keeps what is done. */
+  signal?: AbortSignal;
+  /** Told of every server snapshot created and deleted (the action hands leftovers to its post step). */
+  ledger?: SnapshotLedger;
 }
 
 export interface CollectionBackup extends ManifestCollection {
@@ -125,6 +132,8 @@ export async function runBackup(
   const collections = outcomes.filter((o): o is CollectionBackup => !('error' in o));
   const failed = outcomes.filter((o): o is { name: string; error: string } => 'error' in o);
   await encryption?.ready;
+  if (options.signal?.aborted)
+    return cancelled(options.path, selected, collections, failed, version, encryption);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
@@ -147,6 +156,40 @@ export async function runBackup(
     points: collections.reduce((sum, c) => sum + c.points, 0),
     bytes: collections.reduce((sum, c) => sum + storedBytes(c), 0),
   };
+}
+
+/** Writes what was done as an incomplete backup (when anything was) and throws a CancelledError saying so. */
+async function cancelled(
+  folder: string,
+  selected: string[],
+  collections: CollectionBackup[],
+  failed: { name: string; error: string }[],
+  version: string,
+  encryption: FileEncryption | undefined,
+): Promise<never> {
+  const done = collections.map((c) => c.name);
+  const stopped = selected.filter((name) => !done.includes(name));
+  let kept = `Nothing was kept: no collection had been backed up.`;
+  if (collections.length > 0) {
+    await writeManifest(folder, {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      created_at: new Date().toISOString(),
+      qdrant_version: version,
+      complete: false,
+      encryption: encryption?.scheme ?? null,
+      cluster: null,
+      collections: collections.map(({ durationMs: _durationMs, ...entry }) => entry),
+      failed: failed.map((f) => ({ name: f.name, error: 'cancelled' })),
+    });
+    kept = `Kept in ${folder} (manifest marked incomplete): ${done.join(', ')}.`;
+  } else {
+    await rmdir(folder).catch(() => {}); // only when empty
+  }
+  throw new CancelledError(
+    `Cancelled: ${stopped.length} collection(s) not backed up (${stopped.join(', ')}); the server snapshots this run created were deleted and no partial file is left. ${kept}`,
+    1,
+  );
 }
 
 function aliasesOf(aliases: AliasDescription[], collection: string): string[] {
@@ -189,12 +232,39 @@ async function backupCollection(
 ): Promise<CollectionBackup> {
   const started = Date.now();
   const info = await client.collectionInfo(name);
+  // The content is fingerprinted before and after the snapshot: equal fingerprints mean the snapshot holds
+  // exactly that content; different ones mean it was written to meanwhile, and no fingerprint is recorded.
+  const { signal, ledger } = options;
+  signal?.throwIfAborted();
   const countBefore = await client.exactCount(name);
-  const snapshot = await client.createSnapshot(name);
+  const before = await fingerprintCollection(client, name, { signal });
+  const listed = new Set((await client.listSnapshots(name)).map((s) => s.name));
+  let snapshot;
+  ledger?.creating(name, [...listed]);
+  try {
+    snapshot = await client.createSnapshot(name, signal);
+  } catch (error) {
+    // Qdrant finishes a creation whose request was dropped: wait for it to land, then delete it. One that
+    // has not landed by then stays in the ledger (the action's post step deletes it).
+    if (!signal?.aborted) ledger?.settled(name);
+    else {
+      const landed = await deleteLandedSnapshots(client, name, listed).catch(() => []);
+      for (const deleted of landed) {
+        reporter.info(`Deleted server snapshot ${deleted} of ${name}, created after the cancellation.`);
+      }
+      if (landed.length > 0) ledger?.settled(name);
+    }
+    throw error;
+  }
+  ledger?.created(name, snapshot.name);
+  ledger?.settled(name);
+  const after = await fingerprintCollection(client, name, { signal });
   const countAfter = await client.exactCount(name);
-  if (countBefore !== countAfter) {
+  const written =
+    countBefore !== countAfter || before.digest !== after.digest || before.points !== after.points;
+  if (written) {
     reporter.warning(
-      `Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after); the manifest records ${countAfter}, so a restore verifies against that.`,
+      `Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after${before.digest !== after.digest ? '; the content changed' : ''}): the manifest records ${countAfter} points and no content fingerprint, so a restore can verify counts and config only. Back up again while nothing writes to it for a verifiable backup.`,
     );
   }
   reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);
@@ -205,6 +275,7 @@ async function backupCollection(
         expectedSha256: snapshot.checksum ?? undefined,
         transform: encryption ? encryptStream(encryption.recipients) : undefined,
         onProgress: progressTicker(reporter, name, 'downloaded'),
+        signal,
       });
     let result;
     try {
@@ -238,17 +309,22 @@ async function backupCollection(
           points: countAfter,
         },
       ],
-      fingerprint: null,
-      written_during_backup: countBefore !== countAfter,
+      fingerprint: written ? null : (after as unknown as Record<string, unknown>),
+      written_during_backup: written,
       durationMs: Date.now() - started,
     };
   } finally {
-    if (!options.keepServerSnapshots) {
-      await client.deleteSnapshot(name, snapshot.name).catch((error) => {
-        reporter.warning(
-          `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error, reporter.wording)}`,
-        );
-      });
+    if (!options.keepServerSnapshots || signal?.aborted) {
+      await client.deleteSnapshot(name, snapshot.name).then(
+        () => ledger?.deleted(name, snapshot.name),
+        (error) => {
+          reporter.warning(
+            `Could not delete server snapshot ${snapshot.name} of ${name}: ${describeError(error, reporter.wording)}`,
+          );
+        },
+      );
+    } else {
+      ledger?.deleted(name, snapshot.name); // kept on purpose: not the post step's to delete
     }
   }
 }

@@ -12,23 +12,27 @@ import type { ClusterNodes } from './cluster/index.js';
 import { discoverNodes, type NodeConnection } from './cluster-connect.js';
 import { restoreShardLevel, settleReplicas } from './restore-shards.js';
 import { ActionError, describeError } from './errors.js';
+import { recreateFromBackup } from './overwrite.js';
 import type { Reporter } from './reporter.js';
 import { planRestore, type Planned } from './restore-plan.js';
 import { selectTargets, type BackupSelection, type Target } from './selection.js';
 import type { IfExists } from './settings.js';
+import type { VerifyLevel } from './verify-content.js';
 import { verifyCollections, type VerifyResult } from './verify.js';
 import { render, say, settingValue } from './wording.js';
 
 export interface RestoreOptions extends BackupSelection, NodeConnection {
   path: string;
   ifExists: IfExists;
-  verify: boolean;
+  verify: VerifyLevel | false;
   concurrency: number;
   allowVersionMismatch: boolean;
   encryptionKey?: string;
   encryptionIdentity?: string[];
   /** Where decrypted copies are kept while uploading; defaults to the OS temp folder. */
   tempDir?: string;
+  /** Aborted on cancellation: uploads stop (the client removes what it uploaded), nothing new starts. */
+  signal?: AbortSignal;
 }
 
 export type CollectionOutcome = 'restored' | 'skipped' | 'failed';
@@ -82,7 +86,8 @@ export async function runRestore(
     );
     await restoreAliases(client, restored, plan.serverAliases, options.ifExists, reporter);
     const verified =
-      options.verify && (await verifyRestored(client, nodes, restored, outcomes, options, reporter));
+      options.verify !== false &&
+      (await verifyRestored(client, nodes, restored, outcomes, options, reporter));
     return {
       qdrantVersion: plan.qdrantVersion,
       manifest,
@@ -129,7 +134,7 @@ async function restoreCollection(
   client: QdrantClient,
   cluster: ClusterNodes,
   { entry, target, exists, aliasOf }: Planned,
-  { path: folder, ifExists, concurrency }: RestoreOptions,
+  { path: folder, ifExists, concurrency, signal }: RestoreOptions,
   decryption: Decryption | undefined,
   reporter: Reporter,
 ): Promise<CollectionRestore> {
@@ -143,6 +148,7 @@ async function restoreCollection(
   }
   const started = Date.now();
   try {
+    signal?.throwIfAborted();
     await reporter.collection(
       target !== entry.name ? `${entry.name} → ${target}` : entry.name,
       async (scoped) => {
@@ -151,7 +157,7 @@ async function restoreCollection(
           return restoreShardLevel(cluster, entry, target, exists, options, decryption, scoped);
         }
         const replacing = exists
-          ? say`, replacing the points of the existing collection (${settingValue('if-exists', 'overwrite')}); Qdrant recovers in place, so the collection keeps its own settings and payload indexes`
+          ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')}): it was deleted and created again with the backup's config and payload indexes`
           : [];
         if (!file) throw new ActionError(`${entry.name}: the manifest lists no snapshot file for it.`);
         scoped.info(
@@ -161,9 +167,12 @@ async function restoreCollection(
         );
         const plain = await plaintextFile(folder, file, decryption);
         try {
+          // Only once the file is ready to upload: a backup that cannot be read never costs the collection.
+          if (exists) await recreateFromBackup(client, entry, target);
           await client.uploadSnapshot(target, plain.path, {
             checksum: file.snapshot_sha256,
             priority: 'snapshot',
+            signal,
           });
         } finally {
           await plain.discard();
@@ -189,7 +198,12 @@ async function verifyRestored(
   reporter: Reporter,
 ): Promise<boolean> {
   if (restored.length === 0) return false;
-  const results = await verifyCollections(client, restored, options.concurrency, reporter, cluster);
+  const level = options.verify === false ? 'counts' : options.verify;
+  reporter.info(`Verifying ${restored.length} collection(s) (verify: ${level}).`);
+  const results = await verifyCollections(client, restored, options.concurrency, reporter, {
+    cluster,
+    level,
+  });
   for (const result of results) {
     const outcome = outcomes.find((o) => o.target === result.name)!;
     outcome.verify = result;

@@ -1,6 +1,7 @@
 import { InputError } from './errors.js';
 import { collectionNameProblem } from '../qdrant/names.js';
 import { say, setting, subject, type Message, type S3SettingId, type SettingId } from './wording.js';
+import { DEFAULT_VERIFY_LEVEL, VERIFY_LEVELS, type VerifyLevel } from './verify-content.js';
 
 export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;
 export type IfExists = (typeof IF_EXISTS)[number];
@@ -22,7 +23,8 @@ export interface Settings {
   encryptionIdentity: string[];
   rename: Map<string, string>;
   ifExists: IfExists;
-  verify: boolean;
+  /** The restore's verification level, or false for none. */
+  verify: VerifyLevel | false;
   allowVersionMismatch: boolean;
   /** REST URLs of every node of a cluster; empty: derived from the peers' URIs (GET /cluster). */
   nodes: string[];
@@ -195,6 +197,18 @@ function identities(value: string): string[] {
   return items;
 }
 
+/** verify: true (the default level), false (none), or a level. */
+function verifyLevel(value: string): VerifyLevel | false {
+  if (TRUE.includes(value)) return DEFAULT_VERIFY_LEVEL;
+  if (FALSE.includes(value)) return false;
+  const level = VERIFY_LEVELS.find((candidate) => candidate === value.toLowerCase());
+  if (level) return level;
+  throw settingInvalid(
+    'verify',
+    `got ${quoted(value)}; it accepts true or false (true verifies at ${DEFAULT_VERIFY_LEVEL}), or a level: ${VERIFY_LEVELS.join(', ')}.`,
+  );
+}
+
 /**
  * Parses and validates the shared settings, empty ones taking their DEFAULTS; throws InputError naming the
  * setting, the value and what it accepts.
@@ -216,7 +230,7 @@ export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup'
     encryptionIdentity: identities(raw('encryption-identity')),
     rename: renames(raw('rename')),
     ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
-    verify: bool(v, 'verify', raw('verify')),
+    verify: verifyLevel(raw('verify')),
     allowVersionMismatch: bool(v, 'allow-version-mismatch', raw('allow-version-mismatch')),
     nodes: splitList(raw('nodes')).map((url) => httpUrl(v, 'nodes', url)),
   };

@@ -5,6 +5,7 @@ import { clusterProblems, type ClusterNodes } from './cluster/index.js';
 import { describeError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import type { Target } from './selection.js';
+import { verifyContent, type VerifyLevel } from './verify-content.js';
 
 export interface VerifyResult {
   name: string;
@@ -20,15 +21,16 @@ function vectorConfig(params: Record<string, unknown>) {
 
 /**
  * Compares the live server with the backup's expectations: exact point count, vector and sparse-vector
- * config, aliases. Never changes anything on the server.
+ * config, aliases; beyond `counts`, also the whole config, payload indexes, status and content
+ * (verify-content.ts). Never changes anything on the server.
  */
 export async function verifyCollections(
   client: QdrantClient,
   targets: Target[],
   concurrency: number,
   reporter: Reporter,
-  /** In distributed mode: replicas and shard keys are checked too (core/cluster/verify-cluster.ts). */
-  cluster?: ClusterNodes,
+  /** cluster: in distributed mode, replicas and shard keys are checked too (core/cluster/verify-cluster.ts). */
+  { cluster, level = 'counts' }: { cluster?: ClusterNodes; level?: VerifyLevel } = {},
 ): Promise<VerifyResult[]> {
   const aliasList = await client.aliases();
   return mapPool(targets, concurrency, async ({ entry: expected, target, aliases }) => {
@@ -60,6 +62,7 @@ export async function verifyCollections(
         }
       }
       if (cluster?.distributed) problems.push(...(await clusterProblems(cluster, target, expected)));
+      problems.push(...(await verifyContent(client, expected, target, level)));
     } catch (error) {
       problems.push(describeError(error, reporter.wording));
     }

@@ -218,6 +218,11 @@ export class QdrantClient {
     await this.retried(() => this.send<boolean>('PUT', path`/collections/${collection}`, { body: config }));
   }
 
+  /** `DELETE /collections/{c}`: deletes a collection and its aliases (only where the user asked for it). */
+  async deleteCollection(collection: string): Promise<void> {
+    await this.retried(() => this.send<boolean>('DELETE', path`/collections/${collection}`));
+  }
+
   /** `PUT /collections/{c}/index?wait=true`: creates a payload index. */
   async createPayloadIndex(collection: string, field: string, schema: PayloadFieldSchema): Promise<void> {
     await this.retried(() =>

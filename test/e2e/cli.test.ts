@@ -56,6 +56,25 @@ describe('qdrant-snapshot CLI (bundled)', () => {
     expect(run.stderr).not.toContain('\r');
   });
 
+  it('--keep N keeps the newest N backups of each collection: a backup of one collection never removes the only backups of the others', async () => {
+    const out = path.join(home, 'per-collection');
+    expect((await cli(['backup', '--out', out, ...only()])).code).toBe(0);
+    const [everything] = await readdir(out);
+    const dense = ['--collections', seeded.names.dense];
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // folder names have one-second resolution
+      const run = await cli(['backup', '--out', out, '--keep', '1', ...dense]);
+      expect(run.code).toBe(0);
+    }
+    const entries = await readdir(out);
+    // The backup of all three is still the newest of hybrid and aliased; of dense only the newest is kept.
+    expect(entries).toHaveLength(2);
+    expect(entries).toContain(everything);
+    const list = await cli(['list', out]);
+    expect(list.stdout.match(/3 collection\(s\)/g)).toHaveLength(1);
+    expect(list.stdout.match(/1 collection\(s\)/g)).toHaveLength(1);
+  }, 60_000);
+
   it('--keep N removes all but the newest N backups, and only folders holding a valid manifest', async () => {
     const out = path.join(home, 'backups');
     await mkdir(path.join(out, 'my-notes'), { recursive: true });

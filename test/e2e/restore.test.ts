@@ -220,28 +220,7 @@ describe('mode: restore (main, bundled from src/, as the runner runs it)', () =>
       expect(result.outputs.verified).toBe('true');
       await expectRestoredExactly();
     });
-    // Qdrant recovers a snapshot into an existing collection in place: the points are replaced, the
-    // collection keeps its own settings and payload indexes, and other vectors are refused.
-    it('overwrite replaces the points; the collection keeps its own settings, and the log says so', async () => {
-      await dest.call('PATCH', `/collections/${seeded.names.dense}`, { hnsw_config: { m: 32 } });
-      const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
-      expect(result.errors).toEqual([]);
-      expect(result.outputs.verified).toBe('true');
-      await expectRestoredExactly();
-      const info = await dest.call<{ config: { hnsw_config: { m: number } } }>(
-        'GET',
-        `/collections/${seeded.names.dense}`,
-      );
-      expect(info.config.hnsw_config.m).toBe(32);
-      console.log(
-        result.stdout
-          .split('\n')
-          .filter((l) => !l.startsWith('::debug'))
-          .join('\n'),
-      );
-    });
-
-    it('overwrite of a collection with other vectors: refused, that collection untouched, the rest restored', async () => {
+    it('overwrite of a collection with other vectors: replaced by the backup, the rest restored', async () => {
       await dest.call('PUT', `/collections/${seeded.names.hybrid}`, {
         vectors: { size: 5, distance: 'Dot' },
       });
@@ -249,17 +228,60 @@ describe('mode: restore (main, bundled from src/, as the runner runs it)', () =>
         points: [{ id: 7, vector: [1, 2, 3, 4, 5] }],
       });
       const result = await restore({ artifact: 'false', path: folder, 'if-exists': 'overwrite' });
-      expect(result.code).toBe(1);
-      expect(result.errors[0]).toContain(
-        `${seeded.names.hybrid}: Qdrant answered 400 to POST /collections/${seeded.names.hybrid}/snapshots/upload: Wrong input: Snapshot is not compatible with existing collection: Collection vectors: `,
-      );
-      expect(
-        await dest.call('POST', `/collections/${seeded.names.hybrid}/points/count`, { exact: true }),
-      ).toEqual({
-        count: 1,
-      });
-      expect(await allPoints(dest, seeded.names.aliased)).toEqual(before.get(seeded.names.aliased));
+      expect(result.errors).toEqual([]);
+      expect(result.outputs.verified).toBe('true');
+      await expectRestoredExactly();
     });
+  });
+
+  it('overwrite makes the collection exactly what the backup holds: config and payload indexes', async () => {
+    const { hybrid } = seeded.names;
+    await source.call('PUT', `/collections/${hybrid}/index?wait=true`, {
+      field_name: 'title',
+      field_schema: 'keyword',
+    });
+    const recorded = await source.call<{ config: Record<string, unknown>; payload_schema: unknown }>(
+      'GET',
+      `/collections/${hybrid}`,
+    );
+    const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
+    await backup({ artifact: 'false', path: folder });
+    // The target holds a collection of that name with another HNSW m, int8 quantization, no payload index.
+    await dest.call('PUT', `/collections/${hybrid}`, {
+      vectors: { title: { size: 3, distance: 'Dot' } },
+      sparse_vectors: { keywords: {} },
+      hnsw_config: { m: 4 },
+      quantization_config: { scalar: { type: 'int8', always_ram: true } },
+    });
+    await dest.call('PUT', `/collections/${hybrid}/points?wait=true`, {
+      points: [{ id: 1, vector: { title: [1, 2, 3] } }],
+    });
+    const result = await restore({
+      artifact: 'false',
+      path: folder,
+      collections: hybrid,
+      'if-exists': 'overwrite',
+      verify: 'full',
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.outputs.verified).toBe('true');
+    expect(result.stdout).toContain("created again with the backup's config and payload indexes");
+    const restored = await dest.call<{ config: Record<string, unknown>; payload_schema: unknown }>(
+      'GET',
+      `/collections/${hybrid}`,
+    );
+    for (const section of ['params', 'hnsw_config', 'optimizer_config', 'quantization_config']) {
+      expect(restored.config[section] ?? null, section).toEqual(recorded.config[section] ?? null);
+    }
+    expect(restored.config.quantization_config ?? null).toBeNull();
+    expect((restored.config.hnsw_config as { m: number }).m).toBe(16);
+    const types = (schema: unknown) =>
+      Object.fromEntries(
+        Object.entries(schema as Record<string, { data_type: string }>).map(([f, i]) => [f, i.data_type]),
+      );
+    expect(types(restored.payload_schema)).toEqual({ title: 'keyword' });
+    expect(types(restored.payload_schema)).toEqual(types(recorded.payload_schema));
+    expect(await allPoints(dest, hybrid)).toEqual(before.get(hybrid));
   });
 
   it("an alias of the backup taken on the server: refused, advising 'aliases: false' (rename cannot help)", async () => {

@@ -413,6 +413,8 @@ class Emulator {
         });
       if (c === 'points' && d === 'count' && method === 'POST')
         return r('points.count', (x) => this.hCount(x), params);
+      if (c === 'points' && d === 'delete' && method === 'POST')
+        return r('points.delete', (x) => this.hDeletePoints(x), params);
       if (c === 'points' && d === 'scroll' && method === 'POST')
         return r('points.scroll', (x) => this.hScroll(x), params);
       if (c === 'snapshots') {
@@ -758,6 +760,17 @@ class Emulator {
     } else
       throw formatError('JSON body', 'data did not match any variant of untagged enum PointInsertOperations');
     const opId = col.applyPoints(col.preparePoints(points));
+    await this.ok(ctx, { operation_id: opId, status: wait === true ? 'completed' : 'acknowledged' });
+  }
+
+  /** POST /collections/{c}/points/delete {points: [ids]}. @param {Ctx} ctx */
+  async hDeletePoints(ctx) {
+    const wait = this.boolParam(ctx, 'wait');
+    const col = this.resolve(this.colName(ctx));
+    const body = await this.readJson(ctx);
+    if (!body || !Array.isArray(body.points))
+      throw formatError('JSON body', 'data did not match any variant of untagged enum PointsSelector');
+    const opId = col.deletePoints(body.points);
     await this.ok(ctx, { operation_id: opId, status: wait === true ? 'completed' : 'acknowledged' });
   }
 

@@ -282,6 +282,14 @@ export class Collection {
     return this.operationId++;
   }
 
+  /** Delete points by id (POST /points/delete {points: [...]}). @param {Array<number|string>} ids */
+  deletePoints(ids) {
+    if (this.backing) this.materialize();
+    for (const id of ids) this.points.delete(idKey(normalizeId(id)));
+    this.sorted = null;
+    return this.operationId++;
+  }
+
   /** Load a backed collection into memory (only if somebody writes to it: keep test data small). */
   materialize() {
     const b = this.backing;

@@ -64,7 +64,7 @@ describe('the defaults: one table in the code, the same in action.yml and README
       concurrency: Number(DEFAULTS.concurrency),
       timeoutSeconds: Number(DEFAULTS.timeout),
       ifExists: DEFAULTS['if-exists'],
-      verify: DEFAULTS.verify === 'true',
+      verify: DEFAULTS.verify === 'true' ? 'sample' : false,
       aliases: DEFAULTS.aliases === 'true',
       artifactName: INPUT_DEFAULTS['artifact-name'],
       compressionLevel: Number(INPUT_DEFAULTS['compression-level']),

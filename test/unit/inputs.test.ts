@@ -22,7 +22,7 @@ describe('parseInputs', () => {
       artifact: true,
       artifactName: 'qdrant-snapshots',
       ifExists: 'fail',
-      verify: true,
+      verify: 'sample',
       concurrency: 2,
       timeoutSeconds: 3600,
       keepServerSnapshots: false,
@@ -64,7 +64,10 @@ describe('parseInputs', () => {
       /'retention-days' got "401"; it accepts a whole number from 1 to 400/,
     ],
     [{ mode: 'backup', 'compression-level': '10' }, /'compression-level' got "10"/],
-    [{ mode: 'backup', verify: 'maybe' }, /'verify' got "maybe"; it accepts true or false/],
+    [
+      { mode: 'backup', verify: 'maybe' },
+      /'verify' got "maybe"; it accepts true or false .*full, sample, counts/,
+    ],
     [
       { mode: 'restore', 'if-exists': 'replace' },
       /'if-exists' got "replace"; it accepts one of: fail, skip, overwrite/,
@@ -84,6 +87,16 @@ describe('parseInputs', () => {
   ])('refuses %j naming the input, the value and what it accepts', (values, message) => {
     expect(() => parse(values)).toThrow(InputError);
     expect(() => parse(values)).toThrow(message);
+  });
+
+  it.each([
+    ['true', 'sample'],
+    ['false', false],
+    ['full', 'full'],
+    ['sample', 'sample'],
+    ['COUNTS', 'counts'],
+  ] as const)('reads verify: %s as %j', (verify, level) => {
+    expect(parse({ mode: 'restore', verify }).verify).toBe(level);
   });
 
   it('never echoes the encryption key in its error', () => {
