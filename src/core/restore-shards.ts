@@ -66,6 +66,18 @@ export async function restoreShardLevel(
   }
 }
 
+/**
+ * A collection snapshot uploaded to one node of a multi-node cluster: Qdrant places the new collection's
+ * shards itself, and on 1.19.0 a replica placed on another peer was seen missing points after every replica
+ * was Active (test/cluster/cluster.test.ts). Refused before anything is created, with a way that works.
+ */
+export function refuseCollectionLevelIntoCluster(cluster: ClusterNodes, entry: ManifestCollection): void {
+  if (!cluster.distributed || cluster.size < 2) return;
+  throw new ClusterError(
+    `${entry.name} was backed up from a single node (one collection snapshot), and ${cluster.entry.url} is a cluster of ${cluster.size} nodes, where uploading a collection snapshot to one node does not reliably fill the replicas Qdrant places on the others. Nothing was created. Restore it into a one-node cluster (QDRANT__CLUSTER__ENABLED=true) or a plain node, back that up (shard by shard), and restore that backup into this cluster.`,
+  );
+}
+
 /** After a collection snapshot is uploaded into a cluster, its other replicas recover by shard transfer. */
 export async function settleReplicas(
   cluster: ClusterNodes,

@@ -10,7 +10,7 @@ import { mapPool } from '../util/pool.js';
 import { restoreAliases } from './aliases.js';
 import type { ClusterNodes } from './cluster/index.js';
 import { discoverNodes, type NodeConnection } from './cluster-connect.js';
-import { restoreShardLevel, settleReplicas } from './restore-shards.js';
+import { refuseCollectionLevelIntoCluster, restoreShardLevel, settleReplicas } from './restore-shards.js';
 import { ActionError, describeError } from './errors.js';
 import { recreateFromBackup } from './overwrite.js';
 import type { Reporter } from './reporter.js';
@@ -160,6 +160,7 @@ async function restoreCollection(
           ? say`, replacing the existing collection (${settingValue('if-exists', 'overwrite')}): it was deleted and created again with the backup's config and payload indexes`
           : [];
         if (!file) throw new ActionError(`${entry.name}: the manifest lists no snapshot file for it.`);
+        refuseCollectionLevelIntoCluster(cluster, entry);
         scoped.info(
           words(
             say`Uploading ${file.file} (${file.snapshot_size} bytes, ${entry.points} points)${replacing}.`,

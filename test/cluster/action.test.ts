@@ -241,4 +241,23 @@ describe.skipIf(!QDRANT_BINARY)('the action backs up a real cluster shard by sha
     // Decrypted copies live only while uploading.
     expect(await readdir(runnerTemp)).toEqual([]);
   }, 600_000);
+  it('a single-node backup into the three-node cluster is refused before anything is created', async () => {
+    const plain = targets[1] as QdrantNode;
+    const single = path.join(work, 'single');
+    const made = await runAction({ mode: 'backup', url: plain.url, path: single, artifact: 'false' });
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    const run = await runAction({
+      mode: 'restore',
+      url: source.nodes[0]!.url,
+      nodes: source.nodes.map((node) => node.url).join(','),
+      path: single,
+      artifact: 'false',
+      rename: `${AUTO}=from_single`,
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.errors.join('\n') + run.warnings.join('\n')).toMatch(
+      /backed up from a single node.*Nothing was created/s,
+    );
+    expect(await collections(source.nodes[0]!.url)).not.toContain('from_single');
+  }, 300_000);
 });
