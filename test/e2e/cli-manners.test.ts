@@ -1,35 +1,17 @@
-import { spawn } from 'node:child_process';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundled } from '../helpers/bundles.js';
+import { closedPort, runCli } from '../helpers/cli-process.js';
 import { ROOT } from '../helpers/run-action.js';
 import { seedCollections, startTarget } from '../helpers/target.js';
 
 /** Runs the CLI (bundled from src/; `entry` another bundle) with a clean environment. */
 async function cli(args: string[], env: Record<string, string> = {}, entry = bundled('cli')) {
   const home = await mkdtemp(path.join(os.tmpdir(), 'cli-manners-'));
-  const child = spawn(process.execPath, [entry, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
-
-/** A local port nobody listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return runCli(args, { home, env, entry });
 }
 
 describe('the CLI is polite', () => {

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/server/ports.js';
-import { bundled } from '../helpers/bundles.js';
+import { runCli } from '../helpers/cli-process.js';
 import { seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 // The CLI shares the core with the action, whose messages name action inputs. Every error the CLI can be
@@ -19,22 +18,9 @@ let encrypted: string;
 let old: string;
 const KEY = 'a-long-enough-passphrase-for-age';
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bundled('cli'), ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      QDRANT_URL: target.url,
-      ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}),
-      ...env,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = {}) {
+  const server = { QDRANT_URL: target.url, ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}) };
+  return runCli(args, { home, env: { ...server, ...env } });
 }
 
 const SETTINGS =
@@ -115,8 +101,9 @@ describe('CLI messages name flags, never action inputs', () => {
     ],
     [
       'nothing to back up at a wrong URL',
-      () => ['backup'],
-      { QDRANT_URL: '' },
+      // Not the default localhost:6333, which a server test may be using at the same moment.
+      () => ['backup', '--url', 'http://127.0.0.1:9'],
+      {},
       /Check --url|--url|Cannot connect/,
     ],
     [

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bundled } from '../helpers/bundles.js';
 
+import { runCli } from '../helpers/cli-process.js';
 import { allPoints, seedCollections, startTarget, type Target } from '../helpers/target.js';
 
 let target: Target;
@@ -20,22 +19,9 @@ beforeEach(async () => {
 afterEach(() => target.close());
 
 /** Runs the CLI (bundled from src/) as a user would, with a clean environment. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bundled('cli'), ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      QDRANT_URL: target.url,
-      ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}),
-      ...env,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = {}) {
+  const server = { QDRANT_URL: target.url, ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}) };
+  return runCli(args, { home, env: { ...server, ...env } });
 }
 
 const only = () => ['--collections', `${target.prefix}*`];

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundled } from '../helpers/bundles.js';
+import { closedPort, runCli } from '../helpers/cli-process.js';
 import { ROOT } from '../helpers/run-action.js';
 
 /**
@@ -37,23 +35,7 @@ function listed(message: string): boolean {
 
 async function cli(args: string[]) {
   const home = await mkdtemp(path.join(os.tmpdir(), 'readme-messages-'));
-  const child = spawn(process.execPath, [bundled('cli'), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: home },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return runCli(args, { home });
 }
 
 const missing = path.join(os.tmpdir(), 'qdrant-snapshot-no-such-folder');
