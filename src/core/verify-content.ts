@@ -15,6 +15,11 @@ export const DEFAULT_VERIFY_LEVEL: VerifyLevel = 'sample';
 
 /** The config sections a restore must reproduce, where the backup recorded them. */
 const CONFIG_SECTIONS = ['params', 'hnsw_config', 'optimizer_config', 'quantization_config'] as const;
+/**
+ * Params that follow the topology restored into, not the data: a restore caps the replication factor at the
+ * node count (with a warning), and the consistency factor follows it.
+ */
+const TOPOLOGY_PARAMS = new Set(['replication_factor', 'write_consistency_factor']);
 /** How long a restored collection may stay yellow (optimizing) before that counts as a problem. */
 const GREEN_WAIT_MS = 30_000;
 
@@ -87,6 +92,7 @@ export function configProblems(expected: ManifestCollection, info: CollectionInf
     if (isObject(want) && isObject(found)) {
       // Only keys the backup recorded: a newer server may report settings the older one did not have.
       for (const key of Object.keys(want)) {
+        if (section === 'params' && TOPOLOGY_PARAMS.has(key)) continue;
         if (!isDeepStrictEqual(want[key] ?? null, found[key] ?? null)) {
           problems.push(
             `${section}.${key}: expected ${JSON.stringify(want[key])}, found ${JSON.stringify(found[key] ?? null)}`,
