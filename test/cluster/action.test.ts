@@ -14,8 +14,7 @@ import {
   type QdrantCluster,
   type QdrantNode,
 } from '../helpers/qdrant-process.js';
-import { spawn } from 'node:child_process';
-import { bundled } from '../helpers/bundles.js';
+import { runCli } from '../helpers/cli-process.js';
 import { runAction } from '../helpers/run-action.js';
 import { call, retrieve, upsert } from './helpers.js';
 
@@ -30,15 +29,8 @@ const KEY_IDS: Record<string, number[]> = {
   c: range(300_001, 500),
 };
 /** Runs the CLI bundled from src/ as a process. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bundled('cli'), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir() },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function cli(args: string[]) {
+  return runCli(args, { home: os.tmpdir() });
 }
 const sample = (ids: number[], n: number) => ids.filter((_, i) => i % Math.ceil(ids.length / n) === 0);
 

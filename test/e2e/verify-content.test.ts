@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bundled } from '../helpers/bundles.js';
+import { runCli } from '../helpers/cli-process.js';
 import { runAction } from '../helpers/run-action.js';
 import { seedCollections, startTarget, type Target } from '../helpers/target.js';
 
@@ -20,21 +19,9 @@ beforeEach(async () => {
 afterEach(() => target.close());
 
 /** Runs the CLI (bundled from src/) as a process. */
-async function cli(args: string[]) {
-  const child = spawn(process.execPath, [bundled('cli'), ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      QDRANT_URL: target.url,
-      ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}),
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
+function cli(args: string[]) {
+  const server = { QDRANT_URL: target.url, ...(target.apiKey ? { QDRANT_API_KEY: target.apiKey } : {}) };
+  return runCli(args, { home, env: server });
 }
 
 /** Backs the hybrid collection (12 points, ids 100-111, named dense + sparse vectors, payloads) up. */
