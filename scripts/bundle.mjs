@@ -45,14 +45,24 @@ function notices(stats) {
     const license = declaredLicense(pkg);
     const file = readdirSync(dir).find((name) => /^(licen[cs]e|copying)/i.test(name));
     const text = file ? readFileSync(path.join(dir, file), 'utf8').trim() : '';
-    entries.set(
-      `${pkg.name}@${pkg.version}`,
-      `Package: ${pkg.name}@${pkg.version}\nLicense: ${license}\n\n${text}`,
-    );
+    entries.set(`${pkg.name}@${pkg.version}`, {
+      header: `Package: ${pkg.name}@${pkg.version}\nLicense: ${license}`,
+      text,
+    });
   }
+  // Most packages ship the same Apache-2.0 or MIT text: each distinct text is written once (the published
+  // CLI must stay under 1.5 MB) and the others point to it.
+  const firstWithText = new Map();
   return [...entries.keys()]
     .sort()
-    .map((key) => entries.get(key))
+    .map((key) => {
+      const { header, text } = entries.get(key);
+      if (!text) return header;
+      const first = firstWithText.get(text);
+      if (first) return `${header}\nThe license text is the same as that of ${first}, above.`;
+      firstWithText.set(text, key);
+      return `${header}\n\n${text}`;
+    })
     .join('\n\n')
     .concat('\n');
 }
@@ -73,9 +83,9 @@ export async function bundle(out = path.join(ROOT, 'dist'), { quiet = true } = {
 }
 
 /**
- * The CLI is published to npm, where size counts: minify all its files (ncc's minify skips the lazily
- * loaded chunks, such as the age library). Whitespace and local names only: function and class names
- * survive for stack traces. The action's bundles stay readable for the runner's log.
+ * The CLI is published to npm, where size counts (under 1.5 MB unpacked): minify all its files (ncc's minify
+ * skips the lazily loaded chunks, such as the age library). Function and class names survive for stack
+ * traces. The action's bundles stay readable for the runner's log.
  */
 async function minifyFolder(dir) {
   const { minify } = await import('terser');
@@ -83,7 +93,7 @@ async function minifyFolder(dir) {
     const target = path.join(dir, file);
     const result = await minify(readFileSync(target, 'utf8'), {
       module: true,
-      compress: false,
+      compress: { passes: 1 },
       mangle: { keep_classnames: true, keep_fnames: true },
       // ncc's module path comments say which packages are inside (the notices are checked against them).
       format: { comments: /node_modules\// },

@@ -20,7 +20,7 @@ import { backupCollectionByShards } from './cluster-backup.js';
 import { discoverNodes, type NodeConnection } from './cluster-connect.js';
 import { CancelledError, deleteLandedSnapshots, type SnapshotLedger } from './cancel.js';
 import { ActionError, describeError } from './errors.js';
-import { fingerprintCollection } from './fingerprint.js';
+import { fingerprintCollection, vectorNamesOf } from './fingerprint.js';
 import { progressTicker } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { selectNames } from './selection.js';
@@ -237,7 +237,8 @@ async function backupCollection(
   const { signal, ledger } = options;
   signal?.throwIfAborted();
   const countBefore = await client.exactCount(name);
-  const before = await fingerprintCollection(client, name, { signal });
+  const vectors = vectorNamesOf(info.config.params as unknown as Record<string, unknown>);
+  const before = await fingerprintCollection(client, name, { signal, vectors, points: countBefore });
   const listed = new Set((await client.listSnapshots(name)).map((s) => s.name));
   let snapshot;
   ledger?.creating(name, [...listed]);
@@ -258,7 +259,7 @@ async function backupCollection(
   }
   ledger?.created(name, snapshot.name);
   ledger?.settled(name);
-  const after = await fingerprintCollection(client, name, { signal });
+  const after = await fingerprintCollection(client, name, { signal, vectors, points: countBefore });
   const countAfter = await client.exactCount(name);
   const written =
     countBefore !== countAfter || before.digest !== after.digest || before.points !== after.points;

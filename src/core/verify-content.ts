@@ -57,6 +57,7 @@ export async function verifyContent(
           fingerprint,
           await fingerprintCollection(client, target, {
             vectors: fingerprint.vectors,
+            points: fingerprint.points,
             sampleSize: fingerprint.sample.ids.length,
             signal,
           }),

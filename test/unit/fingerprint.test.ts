@@ -304,6 +304,32 @@ describe('fingerprintCollection', () => {
     expect(calls.scroll).toBeGreaterThanOrEqual(10); // 100 per page (no delay; 200 on a stalled machine)
   });
 
+  it('measures the round trip once per client, and reads a collection of known size in one page', async () => {
+    const list = points(600);
+    const { client, calls } = memoryClient(list);
+    let infoReads = 0;
+    const counted = {
+      ...client,
+      scrollPoints: client.scrollPoints,
+      collectionInfo: async () => {
+        infoReads++;
+        return client.collectionInfo('books');
+      },
+    } as unknown as QdrantClient;
+    const first = await fingerprintCollection(counted, 'books');
+    expect(infoReads).toBe(4); // the vector names, and the round trip (the fastest of three reads)
+    expect(calls.scroll).toBeGreaterThan(1);
+    infoReads = 0;
+    calls.scroll = 0;
+    const known = await fingerprintCollection(counted, 'books', {
+      vectors: first.vectors,
+      points: list.length,
+    });
+    expect(infoReads).toBe(0);
+    expect(calls.scroll).toBe(1);
+    expect(known).toEqual(first);
+  });
+
   it('refuses a scroll that does not advance in id order (a repeated page would count points twice)', async () => {
     const { client } = memoryClient(points(30));
     const repeating = {
