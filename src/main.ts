@@ -7,7 +7,7 @@ import { cancelOnSignals } from './core/cancel.js';
 import { runAction } from './action/run.js';
 import { ACTION_WORDING } from './action/wording.js';
 import { ActionError, describeError } from './core/errors.js';
-import { AWS_SECRET_VARIABLES } from './storage/s3-backups.js';
+import { AWS_SECRET_VARIABLES } from './storage/s3-settings.js';
 
 const SECRET_INPUTS = ['api-key', 'github-token', 'encryption-key', 'encryption-identity'];
 

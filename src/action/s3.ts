@@ -2,8 +2,10 @@
 import * as core from '@actions/core';
 import type { BackupResult } from '../core/backup.js';
 import type { Reporter } from '../core/reporter.js';
-import { copyBackupToS3, fetchBackupFromS3 } from '../storage/s3-backups.js';
 import type { S3Options } from '../storage/s3-settings.js';
+
+/** The S3 code and the AWS SDK, loaded only by a run that uses S3: the others start faster and smaller. */
+const s3Backups = () => import('../storage/s3-backups.js');
 import { formatBytes } from '../util/format.js';
 import type { Options } from './inputs.js';
 
@@ -13,12 +15,9 @@ export async function copyToS3(
   result: BackupResult,
   reporter: Reporter,
 ): Promise<string[]> {
-  const copy = await copyBackupToS3(
-    { ...options.s3, url: options.s3.url! },
-    result.path,
-    result.manifest,
-    reporter,
-  );
+  const copy = await (
+    await s3Backups()
+  ).copyBackupToS3({ ...options.s3, url: options.s3.url! }, result.path, result.manifest, reporter);
   core.setOutput('s3-uri', copy.uri);
   const lines = [`S3: **${copy.uri}** (${copy.objects} objects, ${formatBytes(copy.bytes)})`];
   if (copy.retention) {
@@ -38,5 +37,5 @@ export async function fetchFromS3(
   into: string,
   reporter: Reporter,
 ): Promise<{ folder: string; uri: string }> {
-  return fetchBackupFromS3(s3, into, reporter);
+  return (await s3Backups()).fetchBackupFromS3(s3, into, reporter);
 }

@@ -14,6 +14,7 @@ import { runRestore } from '../core/restore.js';
 import { selectTargets } from '../core/selection.js';
 import { CancelledError, cancelOnSignals, exitCodeOf } from '../core/cancel.js';
 import { describeFailures, verifyCollections } from '../core/verify.js';
+import { checkVerifyLevel } from '../core/verify-content.js';
 import { formatBytes } from '../util/format.js';
 import { FLAGS, HELP, backupsRoot, keepFlag, s3FromFlags, settingsFromFlags, type Flags } from './options.js';
 import { fetchS3Backup, listS3, storeInS3 } from './s3.js';
@@ -112,6 +113,10 @@ async function commandVerify(dir: string | undefined, flags: Flags, reporter: Re
   const folder = await backupFolder(dir, 'verify', reporter);
   const settings = settingsFromFlags('restore', flags);
   const targets = selectTargets((await readManifest(folder)).collections, settings);
+  checkVerifyLevel(
+    targets.map((t) => t.entry),
+    settings.verify,
+  );
   const qdrant = connect(settings, reporter);
   try {
     const cluster = await discoverNodes(qdrant, settings, reporter);

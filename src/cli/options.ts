@@ -32,6 +32,9 @@ Backup:
                            removed; only folders holding a valid manifest are ever removed)
   --keep-server-snapshots  leave the snapshots on the server after downloading them
   --no-aliases             do not record aliases
+  --fingerprint sample|full  what is recorded to verify a restore (default ${DEFAULTS.fingerprint}): sample, the
+                           count and 256 points drawn at random; full, every point (restore --verify full
+                           needs it; reads the collection twice)
   --encryption-key KEY     encrypt the backup with a passphrase (age; env QDRANT_SNAPSHOT_ENCRYPTION_KEY)
   --encryption-recipients LIST
                            encrypt to age public keys (age1..., comma separated; env
@@ -80,6 +83,7 @@ export const FLAGS = {
   keep: { type: 'string' },
   'keep-server-snapshots': { type: 'boolean' },
   'no-aliases': { type: 'boolean' },
+  fingerprint: { type: 'string' },
   'encryption-key': { type: 'string' },
   'encryption-recipients': { type: 'string' },
   'encryption-identity': { type: 'string' },
@@ -117,6 +121,7 @@ export function settingsFromFlags(mode: 'backup' | 'restore', flags: Flags): Set
     concurrency: flags.concurrency,
     'keep-server-snapshots': flags['keep-server-snapshots'] ? 'true' : undefined,
     aliases: flags['no-aliases'] ? 'false' : undefined,
+    fingerprint: flags.fingerprint,
     'encryption-key': flags['encryption-key'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_KEY,
     'encryption-recipients':
       flags['encryption-recipients'] ?? process.env.QDRANT_SNAPSHOT_ENCRYPTION_RECIPIENTS,

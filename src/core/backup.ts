@@ -1,5 +1,6 @@
 import { rmdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ENCRYPTED_EXTENSION, encryptStream } from '../backup-format/crypto.js';
 import { prepareEncryption, type FileEncryption } from '../backup-format/encryption.js';
 import { prepareFolder, snapshotFileName } from '../backup-format/folder.js';
@@ -20,7 +21,13 @@ import { backupCollectionByShards } from './cluster-backup.js';
 import { discoverNodes, type NodeConnection } from './cluster-connect.js';
 import { CancelledError, deleteLandedSnapshots, type SnapshotLedger } from './cancel.js';
 import { ActionError, describeError } from './errors.js';
-import { fingerprintCollection, vectorNamesOf } from './fingerprint.js';
+import {
+  fingerprintCollection,
+  sampleFingerprint,
+  vectorNamesOf,
+  type ContentFingerprint,
+  type SampleFingerprint,
+} from './fingerprint.js';
 import { progressTicker } from './progress.js';
 import type { Reporter } from './reporter.js';
 import { selectNames } from './selection.js';
@@ -34,6 +41,8 @@ export interface BackupOptions extends NodeConnection {
   concurrency: number;
   keepServerSnapshots: boolean;
   aliases: boolean;
+  /** full: every point read before and after the snapshot; sample: the count and points drawn at random. */
+  fingerprint: 'full' | 'sample';
   encryptionKey?: string;
   encryptionRecipients?: string[];
   /** Aborted on cancellation: the run stops, deletes the server snapshots it made, keeps what is done. */
@@ -238,7 +247,16 @@ async function backupCollection(
   signal?.throwIfAborted();
   const countBefore = await client.exactCount(name);
   const vectors = vectorNamesOf(info.config.params as unknown as Record<string, unknown>);
-  const before = await fingerprintCollection(client, name, { signal, vectors, points: countBefore });
+  const fingerprint = (sameAs?: ContentFingerprint): Promise<ContentFingerprint> =>
+    options.fingerprint === 'full'
+      ? fingerprintCollection(client, name, { signal, vectors, points: countBefore })
+      : sampleFingerprint(client, name, {
+          signal,
+          vectors,
+          points: countBefore,
+          sameAs: sameAs as SampleFingerprint | undefined,
+        });
+  const before = await fingerprint();
   const listed = new Set((await client.listSnapshots(name)).map((s) => s.name));
   let snapshot;
   ledger?.creating(name, [...listed]);
@@ -259,13 +277,13 @@ async function backupCollection(
   }
   ledger?.created(name, snapshot.name);
   ledger?.settled(name);
-  const after = await fingerprintCollection(client, name, { signal, vectors, points: countBefore });
+  const after = await fingerprint(before);
   const countAfter = await client.exactCount(name);
-  const written =
-    countBefore !== countAfter || before.digest !== after.digest || before.points !== after.points;
+  const changed = !isDeepStrictEqual(before, after);
+  const written = countBefore !== countAfter || changed;
   if (written) {
     reporter.warning(
-      `Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after${before.digest !== after.digest ? '; the content changed' : ''}): the manifest records ${countAfter} points and no content fingerprint, so a restore can verify counts and config only. Back up again while nothing writes to it for a verifiable backup.`,
+      `Collection ${name} was written to during the backup (${countBefore} points before the snapshot, ${countAfter} after${changed ? '; the content changed' : ''}): the manifest records ${countAfter} points and no content fingerprint, so a restore can verify counts and config only. Back up again while nothing writes to it for a verifiable backup.`,
     );
   }
   reporter.info(`Snapshot ${snapshot.name} created (${snapshot.size} bytes); downloading.`);

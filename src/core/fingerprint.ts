@@ -6,12 +6,15 @@ export {
   pageSizeFor,
   type FingerprintOptions,
 } from './fingerprint/scan.js';
+export { sampleFingerprint, type SampleFingerprintOptions } from './fingerprint/sample-scan.js';
 export {
   fromJsonId,
   readContentFingerprint,
   toJsonId,
   vectorNamesOf,
   type ContentFingerprint,
+  type FullFingerprint,
+  type SampleFingerprint,
   type JsonPointId,
 } from './fingerprint/model.js';
 export {

@@ -17,7 +17,7 @@ import type { Reporter } from './reporter.js';
 import { planRestore, type Planned } from './restore-plan.js';
 import { selectTargets, type BackupSelection, type Target } from './selection.js';
 import type { IfExists } from './settings.js';
-import type { VerifyLevel } from './verify-content.js';
+import { checkVerifyLevel, type VerifyLevel } from './verify-content.js';
 import { verifyCollections, type VerifyResult } from './verify.js';
 import { render, say, settingValue } from './wording.js';
 
@@ -113,6 +113,10 @@ async function checkBackup(
     );
   }
   const targets = selectTargets(manifest.collections, options);
+  checkVerifyLevel(
+    targets.map((t) => t.entry),
+    options.verify,
+  );
   await validateBackupFolder(
     options.path,
     manifest,

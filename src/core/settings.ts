@@ -4,6 +4,8 @@ import { say, setting, subject, type Message, type S3SettingId, type SettingId }
 import { DEFAULT_VERIFY_LEVEL, VERIFY_LEVELS, type VerifyLevel } from './verify-content.js';
 
 export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;
+/** What a backup records of each collection's content (see FingerprintScope). */
+export const FINGERPRINTS = ['sample', 'full'] as const;
 export type IfExists = (typeof IF_EXISTS)[number];
 
 /** The settings the action and the CLI share, parsed and validated once by `parseSettings`. */
@@ -25,6 +27,8 @@ export interface Settings {
   ifExists: IfExists;
   /** The restore's verification level, or false for none. */
   verify: VerifyLevel | false;
+  /** The backup's content fingerprint: every point read before and after the snapshot, or a sample. */
+  fingerprint: (typeof FINGERPRINTS)[number];
   allowVersionMismatch: boolean;
   /** REST URLs of every node of a cluster; empty: derived from the peers' URIs (GET /cluster). */
   nodes: string[];
@@ -48,6 +52,7 @@ export const DEFAULTS: Record<SharedSetting, string> = {
   rename: '',
   'if-exists': 'fail',
   verify: 'true',
+  fingerprint: 'sample',
   'allow-version-mismatch': 'false',
   nodes: '',
 };
@@ -231,6 +236,7 @@ export function parseSettings(read: SettingReader<SharedSetting>, mode: 'backup'
     rename: renames(raw('rename')),
     ifExists: oneOf(v, 'if-exists', raw('if-exists'), IF_EXISTS),
     verify: verifyLevel(raw('verify')),
+    fingerprint: oneOf(v, 'fingerprint', raw('fingerprint'), FINGERPRINTS),
     allowVersionMismatch: bool(v, 'allow-version-mismatch', raw('allow-version-mismatch')),
     nodes: splitList(raw('nodes')).map((url) => httpUrl(v, 'nodes', url)),
   };

@@ -2,7 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ManifestCollection } from '../backup-format/manifest.js';
 import type { QdrantClient } from '../qdrant/client.js';
 import type { CollectionInfo } from '../qdrant/types.js';
+import { InputError } from './errors.js';
 import { compareFull, fingerprintCollection, readContentFingerprint, verifySample } from './fingerprint.js';
+import { say, settingValue } from './wording.js';
 
 export const VERIFY_LEVELS = ['full', 'sample', 'counts'] as const;
 /** full: every point re-read and digested; sample: the backup's sampled points fetched by id; counts: counts only. */
@@ -22,6 +24,24 @@ const CONFIG_SECTIONS = ['params', 'hnsw_config', 'optimizer_config', 'quantizat
 const TOPOLOGY_PARAMS = new Set(['replication_factor', 'write_consistency_factor']);
 /** How long a restored collection may stay yellow (optimizing) before that counts as a problem. */
 const GREEN_WAIT_MS = 30_000;
+
+const SAMPLE_ONLY =
+  'the backup recorded a sample of this collection (fingerprint: sample), not every point: only a sample verification can check its content';
+
+/**
+ * Refuses a full verification of collections whose backup recorded only a sample, before the server is
+ * touched: nothing could compare their every point.
+ */
+export function checkVerifyLevel(entries: readonly ManifestCollection[], level: VerifyLevel | false): void {
+  if (level !== 'full') return;
+  const sampled = entries
+    .filter((entry) => (entry.fingerprint as { scope?: unknown } | null)?.scope === 'sample')
+    .map((entry) => entry.name);
+  if (sampled.length === 0) return;
+  throw new InputError(
+    say`${settingValue('verify', 'full')} compares every point with the backup's full content fingerprint, but this backup recorded a sample of ${sampled.join(', ')} (${settingValue('fingerprint', 'sample')}, the default). Verify at ${settingValue('verify', 'sample')}, or make the backup with ${settingValue('fingerprint', 'full')}.`,
+  );
+}
 
 /**
  * Checks a restored collection beyond counts: its config (params, HNSW, optimizer, quantization),
@@ -50,8 +70,13 @@ export async function verifyContent(
     expected.fingerprint,
     `manifest.json: collection ${expected.name} fingerprint`,
   );
+  if (level === 'full' && fingerprint.scope === 'sample') {
+    // Refused before the restore (checkVerifyLevel); reached by `verify` of a live server.
+    problems.push(SAMPLE_ONLY);
+    return problems;
+  }
   const comparison =
-    level === 'full'
+    level === 'full' && fingerprint.scope !== 'sample'
       ? compareFull(
           target,
           fingerprint,

@@ -21,6 +21,7 @@ export type SettingId =
   | 'rename'
   | 'if-exists'
   | 'verify'
+  | 'fingerprint'
   | 'allow-version-mismatch'
   | 'nodes'
   | S3SettingId;

@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 import { Agent, request } from './undici-request.js';
 import { ActionError } from '../core/errors.js';
 import { advice, say, setting, type Message } from '../core/wording.js';
+import { bufferReleaser } from '../util/release-buffers.js';
 import { tap } from '../util/tap.js';
 import { QdrantError, hintFor, isConnectionError, isRetryableCode, networkCode } from './errors.js';
 import { postMultipartFile } from './multipart-upload.js';
@@ -423,10 +424,12 @@ export class QdrantClient {
     let size = 0;
     let storedSize = 0;
     const tarEnd = checkTarEnd ? new TarEndCheck() : undefined;
+    const release = bufferReleaser();
     const wireTap = tap((chunk) => {
       wire.update(chunk);
       tarEnd?.update(chunk);
       size += chunk.length;
+      release(chunk.length);
       options.onProgress?.(size, total);
     });
     const storedTap = tap((chunk) => {
@@ -698,6 +701,34 @@ export class QdrantClient {
       points: withExactIds(page.points, exact.ids, route),
       next_page_offset: exact.next === undefined ? page.next_page_offset : exact.next,
     };
+  }
+
+  /**
+   * `POST /collections/{c}/points/query` with `sample: random` (Qdrant 1.11+): the ids of up to `limit`
+   * points the server draws at random, read exactly from the answer's text (ids above 2^53 included).
+   */
+  async randomPointIds(collection: string, limit: number, signal?: AbortSignal): Promise<PointId[]> {
+    const route = path`/collections/${collection}/points/query`;
+    const json = JSON.stringify({
+      query: { sample: 'random' },
+      limit,
+      with_vector: false,
+      with_payload: false,
+    });
+    const text = await this.retried(async () => {
+      const { response, fail } = await this.open('POST', route, { json, signal });
+      try {
+        return await response.body.text();
+      } catch (error) {
+        throw fail(error);
+      }
+    });
+    const answer = this.parseAnswer<{ points?: unknown[] }>('POST', route, 200, text);
+    const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]!));
+    if (!Array.isArray(answer.points) || ids.length !== answer.points.length) {
+      throw this.notQdrant('POST', route, `its answer holds ${describeBody(text)}, not a list of points`);
+    }
+    return ids;
   }
 
   /** `POST /collections/{c}/points`: the points with these ids (in no promised order); absent ids are left out. */

@@ -14,9 +14,6 @@ import type { S3Options } from './s3-settings.js';
 import { uploadBackupToS3 } from './s3-upload.js';
 import { s3Uri } from './s3-url.js';
 
-/** The AWS credentials the SDK reads from the environment that must never be shown. */
-export const AWS_SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
-
 /** The name a backup gets under the prefix: its creation time, so names sort by age and never clash. */
 export function s3BackupName(manifest: Manifest): string {
   // The same name the CLI gives a local backup folder.

@@ -1,7 +1,10 @@
 import { ActionError, InputError } from '../core/errors.js';
 import { say, setting, settingValue, subject, type S3SettingId } from '../core/wording.js';
-import { parseEndpoint, resolveRegion } from './s3-client.js';
+import { parseEndpoint, resolveRegion } from './s3-endpoint.js';
 import { parseS3Url } from './s3-url.js';
+
+/** The AWS credentials the SDK reads from the environment that must never be shown. */
+export const AWS_SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
 export const RESTORE_METHODS = ['upload', 'url'] as const;
 export type RestoreMethod = (typeof RESTORE_METHODS)[number];

@@ -1,5 +1,6 @@
 // S3-compatible off-site backups: the public surface of src/storage/s3-*.ts and retention.ts.
-export { connectS3, parseEndpoint, resolveRegion, type S3Connection, type S3Settings } from './s3-client.js';
+export { connectS3, type S3Connection, type S3Settings } from './s3-client.js';
+export { parseEndpoint, resolveRegion } from './s3-endpoint.js';
 export { S3Error, explainS3Error } from './s3-errors.js';
 export { checkBackupName, joinKey, parseS3Url, s3Uri, type S3Location } from './s3-url.js';
 export {

@@ -214,6 +214,35 @@ describe('mode: backup (main, bundled from src/, as the runner runs it)', () => 
 describe('mode: backup, with faults injected (emulator)', () => {
   useSeededWorld({ emulator: true });
 
+  it.each(['sample', 'full'])(
+    'fingerprint: %s: a point changed while the snapshot is made is reported, and no fingerprint recorded',
+    async (fingerprint) => {
+      const hybrid = seeded.names.hybrid;
+      const creation = target.emulator!.inject({
+        route: 'snapshot.create',
+        collection: hybrid,
+        latencyMs: 1500,
+      });
+      const pending = backup({ collections: hybrid, fingerprint });
+      // The first fingerprint is taken before the creation is asked for: change a point meanwhile.
+      while (creation.hits === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const [record] = await target.call<{ vector: unknown; payload: Record<string, unknown> }[]>(
+        'POST',
+        `/collections/${hybrid}/points`,
+        { ids: [105], with_payload: true, with_vector: true },
+      );
+      await target.call('PUT', `/collections/${hybrid}/points?wait=true`, {
+        points: [{ id: 105, vector: record!.vector, payload: { ...record!.payload, title: 'changed' } }],
+      });
+      const run = await pending;
+      expect(run.errors).toEqual([]);
+      expect(run.stdout).toContain(`Collection ${hybrid} was written to during the backup`);
+      expect(run.stdout).toContain('the content changed');
+      const [entry] = JSON.parse(await readFile(run.outputs.manifest!, 'utf8')).collections;
+      expect(entry).toMatchObject({ name: hybrid, written_during_backup: true, fingerprint: null });
+    },
+  );
+
   it('keeps going when one collection fails, uploads the rest as incomplete, then fails naming it', async () => {
     target.emulator!.inject({
       route: 'snapshot.create',

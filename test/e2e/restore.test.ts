@@ -245,7 +245,7 @@ describe('mode: restore (main, bundled from src/, as the runner runs it)', () =>
       `/collections/${hybrid}`,
     );
     const folder = path.join(await mkdtemp(path.join(os.tmpdir(), 'folder-')), 'backup');
-    await backup({ artifact: 'false', path: folder });
+    await backup({ artifact: 'false', path: folder, fingerprint: 'full' });
     // The target holds a collection of that name with another HNSW m, int8 quantization, no payload index.
     await dest.call('PUT', `/collections/${hybrid}`, {
       vectors: { title: { size: 3, distance: 'Dot' } },

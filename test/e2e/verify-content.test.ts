@@ -25,9 +25,17 @@ function cli(args: string[]) {
 }
 
 /** Backs the hybrid collection (12 points, ids 100-111, named dense + sparse vectors, payloads) up. */
-async function backupHybrid(): Promise<string> {
-  const out = path.join(home, 'backups');
-  const run = await cli(['backup', '--out', out, '--collections', seeded.names.hybrid]);
+async function backupHybrid(fingerprint: 'full' | 'sample' = 'full'): Promise<string> {
+  const out = path.join(home, `backups-${fingerprint}`);
+  const run = await cli([
+    'backup',
+    '--out',
+    out,
+    '--collections',
+    seeded.names.hybrid,
+    '--fingerprint',
+    fingerprint,
+  ]);
   expect(run.stderr).not.toContain('error');
   expect(run.code).toBe(0);
   const [folder] = await readdir(out);
@@ -164,5 +172,53 @@ describe('content verification (CLI and action as processes)', () => {
     });
     expect(wrong.code).not.toBe(0);
     expect(wrong.errors.join('\n')).toMatch(/verify.*"everything".*full, sample, counts/);
+  });
+
+  it('by default a backup records a sample: the default verification checks it, a full one is refused before the server is touched', async () => {
+    const out = path.join(home, 'backups');
+    const backup = await cli(['backup', '--out', out, '--collections', seeded.names.hybrid]);
+    expect(backup.code).toBe(0);
+    const folder = path.join(out, (await readdir(out))[0]!);
+    const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    const [entry] = manifest.collections;
+    expect(entry.written_during_backup).toBe(false);
+    expect(entry.fingerprint).toMatchObject({ algorithm: 'qsfp-v1', scope: 'sample', points: 12 });
+    expect(entry.fingerprint.digest).toBeUndefined();
+    // 12 points, fewer than the 256 drawn: the sample holds them all, in id order.
+    expect(entry.fingerprint.sample.ids).toEqual(Array.from({ length: 12 }, (_, i) => 100 + i));
+
+    const copy = `${target.prefix}sampled`;
+    const rename = ['--rename', `${seeded.names.hybrid}=${copy}`];
+    const refused = await cli(['restore', folder, ...rename, '--verify', 'full']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `--verify full compares every point with the backup's full content fingerprint, but this backup recorded a sample of ${seeded.names.hybrid}`,
+    );
+    expect(refused.stderr).toMatch(/--verify sample.*--fingerprint full/);
+    expect(await target.call<{ exists: boolean }>('GET', `/collections/${copy}/exists`)).toEqual({
+      exists: false,
+    });
+
+    const restored = await cli(['restore', folder, ...rename]);
+    expect(restored.stderr).not.toContain('error');
+    expect(restored.code).toBe(0);
+    await CHANGES[0]!.change(copy);
+    const run = await cli(['verify', folder, ...rename]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(CHANGES[0]!.named);
+
+    const action = await runAction({
+      mode: 'restore',
+      url: target.url,
+      'api-key': target.apiKey ?? '',
+      path: folder,
+      artifact: 'false',
+      rename: `${seeded.names.hybrid}=${target.prefix}act`,
+      verify: 'full',
+    });
+    expect(action.code).not.toBe(0);
+    expect(action.errors.join('\n')).toMatch(
+      /verify: full compares every point.*fingerprint: sample, the default.*verify: sample.*fingerprint: full/,
+    );
   });
 });

@@ -21,6 +21,7 @@ export const ROUTES = [
   'points.get',
   'points.count',
   'points.scroll',
+  'points.query',
   'points.delete',
   'index.create',
   'index.delete',

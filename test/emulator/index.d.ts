@@ -42,6 +42,7 @@ export type FaultRoute =
   | 'points.get'
   | 'points.count'
   | 'points.scroll'
+  | 'points.query'
   | 'points.delete'
   | 'index.create'
   | 'index.delete'

@@ -417,6 +417,8 @@ class Emulator {
         return r('points.delete', (x) => this.hDeletePoints(x), params);
       if (c === 'points' && d === 'scroll' && method === 'POST')
         return r('points.scroll', (x) => this.hScroll(x), params);
+      if (c === 'points' && d === 'query' && method === 'POST')
+        return r('points.query', (x) => this.hQuery(x), params);
       if (c === 'snapshots') {
         if (d === 'upload' && method === 'POST') return r('snapshot.upload', (x) => this.hUpload(x), params);
         if (d === 'recover' && method === 'PUT')
@@ -814,15 +816,41 @@ class Emulator {
     const col = this.resolve(this.colName(ctx));
     const body = await this.readJson(ctx);
     if (!body || !Array.isArray(body.ids)) throw formatError('JSON body', 'missing field `ids`');
-    const wanted = new Set(body.ids.map((/** @type {any} */ id) => JSON.stringify(normalizeId(id))));
-    const filter = (/** @type {any} */ p) => wanted.has(JSON.stringify(p.id));
-    const found = col.page(null, Number.MAX_SAFE_INTEGER - 1, filter);
+    const found = col.pointsByIds([
+      ...new Map(
+        body.ids.map((/** @type {any} */ id) => [JSON.stringify(normalizeId(id)), normalizeId(id)]),
+      ).values(),
+    ]);
     const withPayload = body.with_payload ?? true;
     const withVector = body.with_vector ?? false;
     await this.ok(
       ctx,
       found.map((p) => toRecord(p, withPayload, withVector)),
     );
+  }
+
+  /**
+   * POST /collections/{c}/points/query: only `{query: {sample: 'random'}}`, what a backup's sample
+   * fingerprint asks; answered as Qdrant does, with a version and a score of 1 per point.
+   * @param {Ctx} ctx
+   */
+  async hQuery(ctx) {
+    const col = this.resolve(this.colName(ctx));
+    const body = (await this.readJson(ctx)) ?? {};
+    if (body.query?.sample !== 'random') {
+      throw badInput('The emulator answers only `{"query": {"sample": "random"}}` on points/query.');
+    }
+    const limit = body.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw validationError('JSON body', `[limit: value ${limit} invalid, must be 1 or larger]`);
+    const points = col
+      .pointsByIds(col.randomIds(limit))
+      .map((p) => ({
+        ...toRecord(p, body.with_payload ?? false, body.with_vector ?? false),
+        version: 0,
+        score: 1,
+      }));
+    await this.ok(ctx, { points });
   }
 
   /** @param {Ctx} ctx */

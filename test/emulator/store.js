@@ -348,6 +348,40 @@ export class Collection {
     return out;
   }
 
+  /**
+   * The points with these ids, in the order given, absent ones left out; a backed collection reads only
+   * those points from its file. @param {Array<number|string>} ids
+   */
+  pointsByIds(ids) {
+    const b = this.backing;
+    const out = [];
+    for (const id of ids) {
+      if (b) {
+        const i = typeof id === 'number' ? id - b.idStart : -1;
+        if (Number.isInteger(i) && i >= 0 && i < b.count) out.push(...readBackedPoints(b, i, 1));
+      } else {
+        const p = this.points.get(idKey(id));
+        if (p) out.push(p);
+      }
+    }
+    return out;
+  }
+
+  /** The ids of up to `limit` distinct points drawn at random (`query: {sample: 'random'}`). @param {number} limit */
+  randomIds(limit) {
+    const count = this.count;
+    const picked = new Set();
+    if (limit >= count) {
+      for (let i = 0; i < count; i++) picked.add(i);
+    } else {
+      while (picked.size < limit) picked.add(Math.floor(Math.random() * count));
+    }
+    const b = this.backing;
+    if (b) return [...picked].map((i) => b.idStart + i);
+    const sorted = this.sortedPoints();
+    return [...picked].map((i) => /** @type {any} */ (sorted[i]).id);
+  }
+
   /** @param {(p: any) => boolean} [filter] */
   countWhere(filter) {
     if (!filter) return this.count;

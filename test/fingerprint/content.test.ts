@@ -11,7 +11,7 @@ import {
   compareFull,
   fingerprintCollection,
   verifySample,
-  type ContentFingerprint,
+  type FullFingerprint,
 } from '../../src/core/fingerprint.js';
 import { QdrantClient } from '../../src/qdrant/client.js';
 import type { PointId, PointRecord } from '../../src/qdrant/types.js';
@@ -95,7 +95,7 @@ for (const kind of ['emulator', 'real'] as const) {
       let server: Server;
       let client: QdrantClient;
       let work: string;
-      let expected: ContentFingerprint;
+      let expected: FullFingerprint;
 
       beforeAll(async () => {
         work = await mkdtemp(path.join(os.tmpdir(), 'fingerprint-test-'));

@@ -1,6 +1,12 @@
 import type { QdrantClient } from '../../qdrant/client.js';
 import { compareKeys, digestPoint, idFromKey, idKey, PART_BYTES, partsOf, sha256 } from './canonical.js';
-import { fromJsonId, toJsonId, type ContentFingerprint, type JsonPointId } from './model.js';
+import {
+  fromJsonId,
+  toJsonId,
+  type ContentFingerprint,
+  type FullFingerprint,
+  type JsonPointId,
+} from './model.js';
 import { DifferenceSketch } from './sketch.js';
 
 /** How one point differs between the backup and the server. */
@@ -36,8 +42,8 @@ interface Side {
  */
 export function compareFull(
   collection: string,
-  expected: ContentFingerprint,
-  actual: ContentFingerprint,
+  expected: FullFingerprint,
+  actual: FullFingerprint,
 ): ContentComparison {
   if (expected.algorithm !== actual.algorithm || expected.vectors.join('\0') !== actual.vectors.join('\0')) {
     throw new Error('compareFull: take the actual fingerprint with the expected fingerprint’s vectors');
@@ -182,7 +188,7 @@ function sampleSides(fingerprint: ContentFingerprint, width: number): (Side & { 
 }
 
 /** The rank up to which a sample holds every point of its collection; undefined when it holds them all. */
-function coveredUpTo(fingerprint: ContentFingerprint, sample: { rank: Buffer }[]): Buffer | undefined {
+function coveredUpTo(fingerprint: FullFingerprint, sample: { rank: Buffer }[]): Buffer | undefined {
   if (sample.length >= fingerprint.points) return undefined;
   return sample.at(-1)?.rank ?? Buffer.alloc(32); // an empty sample covers nothing
 }

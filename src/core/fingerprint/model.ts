@@ -8,21 +8,31 @@ export type JsonPointId = number | string;
 
 /**
  * What a backup records of a collection's content (plain JSON, about 2-6 KB whatever the collection's size).
- * Two fingerprints of the same content are equal, whatever order the points were read in.
+ * A full fingerprint reads every point: two of the same content are equal, whatever order the points were
+ * read in. A sample fingerprint (`scope: 'sample'`) holds the exact count and points the server drew at
+ * random; it costs a few requests whatever the collection's size, and `verify: sample` checks it.
  */
-export interface ContentFingerprint {
+export type ContentFingerprint = FullFingerprint | SampleFingerprint;
+
+interface FingerprintBase {
   algorithm: typeof ALGORITHM;
-  /** Points read. */
+  /** Points in the collection (read, for a full fingerprint; its exact count, for a sample). */
   points: number;
-  /** Sum modulo 2^256 of the SHA-256 digests of every point (id, vectors, payload), as 64 hex digits. */
-  digest: string;
   /** The vector names the parts below cover, sorted ('' is the unnamed vector). */
   vectors: string[];
-  /**
-   * The points with the smallest SHA-256 of their id: their ids, and for each, base64 of 4 bytes of its
-   * payload digest then 4 bytes of each vector's digest (in `vectors` order).
-   */
+  /** Sampled points: their ids, and for each, base64 of 4 bytes of its payload digest then 4 bytes of each vector's digest (in `vectors` order). */
   sample: { ids: JsonPointId[]; parts: string };
+}
+
+export interface SampleFingerprint extends FingerprintBase {
+  scope: 'sample';
+}
+
+export interface FullFingerprint extends FingerprintBase {
+  /** Absent in manifests written before sample fingerprints existed. */
+  scope?: 'full';
+  /** Sum modulo 2^256 of the SHA-256 digests of every point (id, vectors, payload), as 64 hex digits. */
+  digest: string;
   /** Base64 of a difference sketch of every point's (id, parts): names the points a full check finds. */
   sketch: string;
   /** Vector names found on points but not in `vectors` (only when a fingerprint was taken for comparison). */
@@ -59,15 +69,16 @@ export function readContentFingerprint(value: unknown, where: string): ContentFi
     throw new ManifestError(`${where}: ${why}. The backup was changed or written by another tool.`);
   };
   if (!isObject(value)) return fail('not an object');
-  const { algorithm, points, digest, vectors, sample, sketch } = value;
+  const { algorithm, points, digest, vectors, sample, sketch, scope } = value;
   if (algorithm !== ALGORITHM) {
     return fail(`algorithm ${JSON.stringify(algorithm)} is not ${ALGORITHM} (made by a newer version?)`);
   }
   if (typeof points !== 'number' || !Number.isSafeInteger(points) || points < 0) {
     return fail('points is not a count');
   }
-  if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest))
-    return fail('digest is not 64 hex digits');
+  if (scope !== undefined && scope !== 'full' && scope !== 'sample') {
+    return fail(`scope ${JSON.stringify(scope)} is neither full nor sample (made by a newer version?)`);
+  }
   if (!Array.isArray(vectors) || !vectors.every((name) => typeof name === 'string')) {
     return fail('vectors is not a list of names');
   }
@@ -80,20 +91,23 @@ export function readContentFingerprint(value: unknown, where: string): ContentFi
   if (Buffer.from(sample.parts, 'base64').length !== ids.length * width) {
     return fail(`sample.parts does not hold ${width} bytes for each of the ${ids.length} ids`);
   }
+  const common: FingerprintBase = {
+    algorithm: ALGORITHM,
+    points,
+    vectors: vectors as string[],
+    sample: { ids: ids as JsonPointId[], parts: sample.parts },
+  };
+  if (scope === 'sample') return { ...common, scope };
+  // The sample of a full fingerprint is the points with the smallest SHA-256 of their id.
+  if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest))
+    return fail('digest is not 64 hex digits');
   if (typeof sketch !== 'string') return fail('sketch is missing');
   try {
     new DifferenceSketch(width, Buffer.from(sketch, 'base64'));
   } catch (error) {
     return fail(`sketch: ${(error as Error).message}`);
   }
-  return {
-    algorithm,
-    points,
-    digest,
-    vectors: vectors as string[],
-    sample: { ids: ids as JsonPointId[], parts: sample.parts },
-    sketch,
-  };
+  return { ...common, digest, sketch };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

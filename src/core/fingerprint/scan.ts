@@ -3,7 +3,7 @@ import type { QdrantClient } from '../../qdrant/client.js';
 import { QdrantError } from '../../qdrant/errors.js';
 import type { PointId } from '../../qdrant/types.js';
 import { ALGORITHM, digestPoint, idFromKey, PART_BYTES, partsOf } from './canonical.js';
-import { toJsonId, vectorNamesOf, type ContentFingerprint } from './model.js';
+import { toJsonId, vectorNamesOf, type FullFingerprint } from './model.js';
 import { MultisetSum } from './multiset.js';
 import { DeterministicSample } from './sample.js';
 import { DifferenceSketch } from './sketch.js';
@@ -70,7 +70,7 @@ export async function fingerprintCollection(
   client: QdrantClient,
   collection: string,
   options: FingerprintOptions = {},
-): Promise<ContentFingerprint> {
+): Promise<FullFingerprint> {
   const vectors =
     options.vectors ??
     vectorNamesOf(
