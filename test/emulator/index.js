@@ -843,13 +843,11 @@ class Emulator {
     const limit = body.limit ?? 10;
     if (!Number.isInteger(limit) || limit < 1)
       throw validationError('JSON body', `[limit: value ${limit} invalid, must be 1 or larger]`);
-    const points = col
-      .pointsByIds(col.randomIds(limit))
-      .map((p) => ({
-        ...toRecord(p, body.with_payload ?? false, body.with_vector ?? false),
-        version: 0,
-        score: 1,
-      }));
+    const points = col.pointsByIds(col.randomIds(limit)).map((p) => ({
+      ...toRecord(p, body.with_payload ?? false, body.with_vector ?? false),
+      version: 0,
+      score: 1,
+    }));
     await this.ok(ctx, { points });
   }
 
