@@ -253,6 +253,8 @@ async function scenario1() {
   await emu.addFromSnapshot(collection, snap.file, snap.sha256);
   // The baseline downloads a snapshot created once through the REST API and kept on the server.
   const kept = await emu.rest('POST', `/collections/${collection}/snapshots?wait=true`);
+  // Snapshot names have a one-second resolution: the CLI's own must not take the kept one's name.
+  await sleep(1100);
   const keptUrl = `${emu.url}/collections/${collection}/snapshots/${encodeURIComponent(kept.name)}`;
   const curlFile = path.join(DATA, 's1-curl.snapshot');
   const ours = [];

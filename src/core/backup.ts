@@ -333,7 +333,14 @@ async function backupCollection(
       durationMs: Date.now() - started,
     };
   } finally {
-    if (!options.keepServerSnapshots || signal?.aborted) {
+    if (listed.has(snapshot.name)) {
+      // Qdrant names snapshots to the second: one made in the same second as an existing one takes its name,
+      // and deleting "ours" would delete a snapshot this run did not make.
+      reporter.warning(
+        `Server snapshot ${snapshot.name} of ${name} already existed before this run (a snapshot made in the same second has the same name): it is left on the server.`,
+      );
+      ledger?.deleted(name, snapshot.name);
+    } else if (!options.keepServerSnapshots || signal?.aborted) {
       await client.deleteSnapshot(name, snapshot.name).then(
         () => ledger?.deleted(name, snapshot.name),
         (error) => {
