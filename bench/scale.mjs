@@ -39,6 +39,7 @@ const CLI = path.join(DATA, 'dist/cli/index.js');
 
 const sq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const cpu = (r) => (r.userS === undefined ? 'n/a' : seconds((r.userS + r.sysS) * 1000));
 const mib = (kib) => (kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`);
 
 async function seed(node, count) {
@@ -145,6 +146,7 @@ async function main() {
       `| backup | ${seconds(ours.ms)} | ${seconds(curlBackup.ms)} | ${(ours.ms / curlBackup.ms).toFixed(2)}× | ≤ 0.25× |`,
       `| restore (verified) | ${seconds(oursRestore.ms)} | ${seconds(curlRestore.ms)} | ${(oursRestore.ms / curlRestore.ms).toFixed(2)}× | ≤ 0.35× |`,
       `| REST requests per collection | backup ${(sourceRequests / COUNT).toFixed(1)}, restore ${(destRequests / COUNT).toFixed(1)} | backup 3, restore 1 | | |`,
+      `| CPU time (user + sys) of the measured process | backup ${cpu(ours)}, restore ${cpu(oursRestore)} | backup ${cpu(curlBackup)}, restore ${cpu(curlRestore)} (bash + curl) | | |`,
       `| peak RSS, ${small} → ${COUNT} collections | backup ${mib(smallBackup.maxRssKiB)} → ${mib(ours.maxRssKiB)}, restore ${mib(smallRestore.maxRssKiB)} → ${mib(oursRestore.maxRssKiB)} | | | flat |`,
     );
     console.log(lines.join('\n'));

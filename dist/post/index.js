@@ -44358,7 +44358,7 @@ class QdrantClient {
     }
     async uploadOnce(route, file, filename, options) {
         const method = 'POST';
-        const { url, signal, fail } = this.prepare(method, route, options);
+        const { url, signal, fail, done } = this.prepare(method, route, options);
         this.uploadAgent ??=
             url.protocol === 'https:' ? new external_node_https_namespaceObject.Agent({ keepAlive: true }) : new external_node_http_.Agent({ keepAlive: true });
         let answer;
@@ -44375,6 +44375,9 @@ class QdrantClient {
         }
         catch (error) {
             throw fail(error);
+        }
+        finally {
+            done();
         }
         const { statusCode, headers, text, bodyError } = answer;
         if (statusCode >= 200 && statusCode < 300) {
@@ -44518,7 +44521,7 @@ class QdrantClient {
      * `fail` turns an error met while reading the body into the error to throw.
      */
     async open(method, route, options) {
-        const { url, signal, fail } = this.prepare(method, route, options);
+        const { url, signal, fail, done } = this.prepare(method, route, options);
         const json = options.json ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
         const isJson = json !== undefined;
         let response;
@@ -44532,9 +44535,12 @@ class QdrantClient {
             });
         }
         catch (error) {
+            done();
             throw fail(error);
         }
-        // The deadline covers the body too: undici aborts a body still streaming when the signal fires.
+        // The deadline covers the body too: undici aborts a body still streaming when the signal fires. Once
+        // the body is read (or destroyed), the deadline's timer and the caller's listener are let go.
+        response.body.once('close', done);
         if (response.statusCode >= 200 && response.statusCode < 300)
             return { response, fail };
         const text = await response.body.text().catch(() => '');
@@ -44551,8 +44557,27 @@ class QdrantClient {
                 url.searchParams.set(key, value);
         }
         const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-        const deadline = AbortSignal.timeout(timeoutMs);
-        const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+        // Not AbortSignal.timeout + AbortSignal.any: on Node 24 each such pair, tied to the run's long-lived
+        // cancellation signal, stayed in memory until its deadline (an hour by default): a backup of 1,000 small
+        // collections grew to 246 MiB of RSS. A timer and a listener cleared at the end of the call do not.
+        const controller = new AbortController();
+        const deadline = { aborted: false };
+        const timer = setTimeout(() => {
+            deadline.aborted = true;
+            controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+        }, timeoutMs);
+        timer.unref(); // the socket keeps the process alive while the call runs
+        const caller = options.signal;
+        const onCancel = () => controller.abort(caller?.reason);
+        if (caller?.aborted)
+            onCancel();
+        else
+            caller?.addEventListener('abort', onCancel, { once: true });
+        const done = () => {
+            clearTimeout(timer);
+            caller?.removeEventListener('abort', onCancel);
+        };
+        const signal = controller.signal;
         const started = Date.now();
         // The deadline (or the caller's signal) may fire while the body streams; undici then destroys the body
         // with the signal's reason, an error that would otherwise read as a retryable failure (and each retry
@@ -44564,7 +44589,7 @@ class QdrantClient {
                 return this.cancelled(method, route, error);
             return this.wrapFailure(method, route, error);
         };
-        return { url, signal, fail };
+        return { url, signal, fail, done };
     }
     async httpError(method, route, status, text, retryAfter) {
         let qdrantMessage;

@@ -54,10 +54,12 @@ export async function verifyContent(
   target: string,
   level: VerifyLevel,
   signal?: AbortSignal,
+  /** The collection's info if the caller has just read it: one request less per collection. */
+  known?: CollectionInfo,
 ): Promise<string[]> {
   if (level === 'counts') return [];
   const problems: string[] = [];
-  const info = await waitUntilSettled(client, target, signal);
+  const info = await waitUntilSettled(client, target, signal, known);
   problems.push(...configProblems(expected, info));
   if (info.status === 'red' || info.status === 'yellow') {
     problems.push(`status: ${info.status}, expected green`);
@@ -97,10 +99,11 @@ async function waitUntilSettled(
   client: QdrantClient,
   target: string,
   signal?: AbortSignal,
+  known?: CollectionInfo,
 ): Promise<CollectionInfo> {
   const deadline = Date.now() + GREEN_WAIT_MS;
-  for (;;) {
-    const info = await client.collectionInfo(target);
+  for (let first = known; ; first = undefined) {
+    const info = first ?? (await client.collectionInfo(target));
     if (info.status !== 'yellow' || Date.now() > deadline) return info;
     signal?.throwIfAborted();
     await new Promise((resolve) => setTimeout(resolve, 500));

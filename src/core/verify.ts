@@ -62,7 +62,7 @@ export async function verifyCollections(
         }
       }
       if (cluster?.distributed) problems.push(...(await clusterProblems(cluster, target, expected)));
-      problems.push(...(await verifyContent(client, expected, target, level)));
+      problems.push(...(await verifyContent(client, expected, target, level, undefined, info)));
     } catch (error) {
       problems.push(describeError(error, reporter.wording));
     }
