@@ -22,6 +22,7 @@ const { values: flags } = parseArgs({
     smoke: { type: 'boolean', default: false },
     node: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '4' },
   },
   strict: true,
 });
@@ -85,14 +86,22 @@ async function main() {
     await seed(source, small);
     // Peak memory at a tenth of the collections first, then at all of them.
     const smallOut = path.join(DATA, 'small');
-    const smallBackup = await cli(['backup', '--url', source.url, '--out', smallOut, '--concurrency', '4']);
+    const smallBackup = await cli([
+      'backup',
+      '--url',
+      source.url,
+      '--out',
+      smallOut,
+      '--concurrency',
+      flags.concurrency,
+    ]);
     const smallRestore = await cli([
       'restore',
       await onlyFolder(smallOut),
       '--url',
       dest.url,
       '--concurrency',
-      '4',
+      flags.concurrency,
     ]);
     await dropAll(dest);
     await rm(smallOut, { recursive: true, force: true });
@@ -105,6 +114,7 @@ async function main() {
     await mkdir(seedOut, { recursive: true });
     const list = path.join(DATA, 'names.txt');
     await import('node:fs/promises').then((fs) => fs.writeFile(list, `${names.join('\n')}\n`));
+    const sourceCpu0 = await source.cpuSeconds();
     const curlBackup = await shell(
       [
         `while read -r c; do`,
@@ -114,6 +124,8 @@ async function main() {
         `done < ${sq(list)}`,
       ].join('\n'),
     );
+    const sourceCpuCurl = (await source.cpuSeconds()) - sourceCpu0;
+    const destCpu0 = await dest.cpuSeconds();
     const curlRestore = await shell(
       [
         `while read -r c; do`,
@@ -121,32 +133,38 @@ async function main() {
         `done < ${sq(list)}`,
       ].join('\n'),
     );
+    const destCpuCurl = (await dest.cpuSeconds()) - destCpu0;
     await dropAll(dest);
     await rm(seedOut, { recursive: true, force: true });
 
     const out = path.join(DATA, 'ours');
     const sourceBefore = await source.requestCount();
-    const ours = await cli(['backup', '--url', source.url, '--out', out, '--concurrency', '4']);
+    const sourceCpu1 = await source.cpuSeconds();
+    const ours = await cli(['backup', '--url', source.url, '--out', out, '--concurrency', flags.concurrency]);
+    const sourceCpuOurs = (await source.cpuSeconds()) - sourceCpu1;
     const sourceRequests = (await source.requestCount()) - sourceBefore;
     const destBefore = await dest.requestCount();
+    const destCpu1 = await dest.cpuSeconds();
     const oursRestore = await cli([
       'restore',
       await onlyFolder(out),
       '--url',
       dest.url,
       '--concurrency',
-      '4',
+      flags.concurrency,
     ]);
+    const destCpuOurs = (await dest.cpuSeconds()) - destCpu1;
     const destRequests = (await dest.requestCount()) - destBefore;
 
     lines.push(
       `Many collections: ${COUNT} collections × ${POINTS} points (${DIM} dims, payloads) on a real Qdrant, Node ${process.versions.node === undefined ? '?' : (await measure(NODE, ['--version'])).stdout.trim()}`,
-      `| what | ours (--concurrency 4) | sequential curl loop | ratio | goal |`,
+      `| what | ours (--concurrency ${flags.concurrency}) | sequential curl loop | ratio | goal |`,
       `|---|---|---|---|---|`,
       `| backup | ${seconds(ours.ms)} | ${seconds(curlBackup.ms)} | ${(ours.ms / curlBackup.ms).toFixed(2)}× | ≤ 0.25× |`,
       `| restore (verified) | ${seconds(oursRestore.ms)} | ${seconds(curlRestore.ms)} | ${(oursRestore.ms / curlRestore.ms).toFixed(2)}× | ≤ 0.35× |`,
       `| REST requests per collection | backup ${(sourceRequests / COUNT).toFixed(1)}, restore ${(destRequests / COUNT).toFixed(1)} | backup 3, restore 1 | | |`,
       `| CPU time (user + sys) of the measured process | backup ${cpu(ours)}, restore ${cpu(oursRestore)} | backup ${cpu(curlBackup)}, restore ${cpu(curlRestore)} (bash + curl) | | |`,
+      `| CPU time of Qdrant meanwhile | backup ${seconds(sourceCpuOurs * 1000)}, restore ${seconds(destCpuOurs * 1000)} | backup ${seconds(sourceCpuCurl * 1000)}, restore ${seconds(destCpuCurl * 1000)} | | |`,
       `| peak RSS, ${small} → ${COUNT} collections | backup ${mib(smallBackup.maxRssKiB)} → ${mib(ours.maxRssKiB)}, restore ${mib(smallRestore.maxRssKiB)} → ${mib(oursRestore.maxRssKiB)} | | | flat |`,
     );
     console.log(lines.join('\n'));

@@ -1,7 +1,7 @@
 // A real Qdrant node for the benchmarks: the binary named by QDRANT_BINARY, on free ports, with storage of
 // its own under the given folder; stopped with SIGTERM (SIGKILL after 10 s).
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +59,13 @@ export async function startQdrantNode(binary, dir) {
       const text = await response.text();
       if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
       return JSON.parse(text).result;
+    },
+    /** CPU seconds (user + system) the node has used since it started (Linux /proc). */
+    async cpuSeconds() {
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => undefined);
+      if (!stat) return NaN;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
     },
     /** REST requests the node has answered since it started (from its telemetry). */
     async requestCount() {
