@@ -666,6 +666,7 @@ async function scenario5() {
       const time = Object.fromEntries(levels.map((l) => [l, []]));
       const upload = Object.fromEntries(levels.map((l) => [l, []]));
       const size = Object.fromEntries(levels.map((l) => [l, []]));
+      const rss = Object.fromEntries(levels.map((l) => [l, []]));
       let snapshotBytes = NaN;
       for (let run = 0; run < runs; run++) {
         for (const level of rotate(levels, run)) {
@@ -702,6 +703,7 @@ async function scenario5() {
           const manifest = JSON.parse(await readFile(path.join(work, 'backup', 'manifest.json'), 'utf8'));
           snapshotBytes = manifest.collections[0].files[0].size;
           time[level].push(r.ms);
+          rss[level].push(rssMiB(r));
           // @actions/artifact starts with "Artifact name is valid!"; the action ends with "Uploaded artifact".
           const uploadStart = lineTime(r, /^Artifact name is valid!|^Uploading artifact/);
           const uploaded = lineTime(r, /^Uploaded artifact '/);
@@ -725,6 +727,7 @@ async function scenario5() {
           },
           { scenario: s, label: `level ${level}: of which zip + upload`, values: upload[level], unit: 'ms' },
           { scenario: s, label: `level ${level}: artifact size`, values: size[level], unit: 'bytes' },
+          { scenario: s, label: `level ${level}: peak RSS of the action`, values: rss[level], unit: 'MiB' },
         );
         if (level !== 0)
           rows.push(
