@@ -243,6 +243,22 @@ describe('mode: backup, with faults injected (emulator)', () => {
     },
   );
 
+  it('a server that refuses sample: random (Qdrant before 1.11) gets a sample of the first ids', async () => {
+    const hybrid = seeded.names.hybrid;
+    const refusal = target.emulator!.inject({
+      route: 'points.query',
+      collection: hybrid,
+      failNext: { count: 10, status: 400, message: 'Format error in JSON body: unknown variant `sample`' },
+    });
+    const run = await backup({ collections: hybrid });
+    expect(run.errors).toEqual([]);
+    expect(refusal.hits).toBeGreaterThan(0);
+    const [entry] = JSON.parse(await readFile(run.outputs.manifest!, 'utf8')).collections;
+    expect(entry.written_during_backup).toBe(false);
+    expect(entry.fingerprint).toMatchObject({ scope: 'sample', points: 12 });
+    expect(entry.fingerprint.sample.ids).toEqual(Array.from({ length: 12 }, (_, i) => 100 + i));
+  });
+
   it('keeps going when one collection fails, uploads the rest as incomplete, then fails naming it', async () => {
     target.emulator!.inject({
       route: 'snapshot.create',

@@ -1,4 +1,5 @@
 import type { QdrantClient } from '../../qdrant/client.js';
+import { QdrantError } from '../../qdrant/errors.js';
 import type { PointId } from '../../qdrant/types.js';
 import { ALGORITHM, compareKeys, digestPoint, idFromKey, partsOf } from './canonical.js';
 import { fromJsonId, toJsonId, type SampleFingerprint } from './model.js';
@@ -17,6 +18,26 @@ export interface SampleFingerprintOptions {
 }
 
 /**
+ * Ids drawn at random by the server; from a Qdrant older than 1.11, which refuses `sample: random` with a
+ * 4xx, the first ids in id order instead (as good a sample for a restore to check, if a less varied one).
+ */
+async function drawIds(
+  client: QdrantClient,
+  collection: string,
+  size: number,
+  signal?: AbortSignal,
+): Promise<PointId[]> {
+  try {
+    return await client.randomPointIds(collection, size, signal);
+  } catch (error) {
+    const status = error instanceof QdrantError ? error.status : undefined;
+    if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403) throw error;
+    const page = await client.scrollPoints(collection, { limit: size, signal });
+    return page.points.map((point) => point.id);
+  }
+}
+
+/**
  * A sample fingerprint: points the server draws at random, read by id with their vectors and payload.
  * Three requests whatever the collection's size, where a full fingerprint reads every point: what
  * `verify: sample` checks. Ids the server no longer has (with `sameAs`) are left out, so the two
@@ -30,7 +51,7 @@ export async function sampleFingerprint(
   const { signal, vectors } = options;
   const ids: PointId[] = options.sameAs
     ? options.sameAs.sample.ids.map(fromJsonId)
-    : await client.randomPointIds(collection, options.sampleSize ?? DEFAULT_SAMPLE_SIZE, signal);
+    : await drawIds(client, collection, options.sampleSize ?? DEFAULT_SAMPLE_SIZE, signal);
   const records =
     ids.length === 0
       ? []
