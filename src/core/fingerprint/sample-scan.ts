@@ -31,7 +31,8 @@ async function drawIds(
     return await client.randomPointIds(collection, size, signal);
   } catch (error) {
     const status = error instanceof QdrantError ? error.status : undefined;
-    if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403) throw error;
+    if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403)
+      throw error;
     const page = await client.scrollPoints(collection, { limit: size, signal });
     return page.points.map((point) => point.id);
   }
