@@ -675,19 +675,30 @@ function refusesChecksums(error) {
 async function uploadFileOnce(client, conn, file, key, expected, checksums, options) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
     let bytes = 0;
+    let digest;
+    const verdict = () => {
+        const actual = (digest ??= hash.digest('hex'));
+        if (bytes === expected.size && actual === expected.sha256)
+            return undefined;
+        return new s3_errors/* S3Error */.Dg(`${file} (${expected.what}) has ${bytes} bytes and SHA-256 ${actual} on disk; the manifest records ${expected.size} bytes and ${expected.sha256}. The local backup changed or is damaged; nothing was stored under ${(0,s3_url/* s3Uri */.tT)(conn.bucket, key)}. Make a new backup.`);
+    };
+    // Judged before the last chunk goes on, not at the stream's end: the upload completes as soon as the
+    // store has ContentLength bytes, which can be before this stream ends (a damaged file was stored so).
     const check = new external_node_stream_.Transform({
         transform(chunk, _encoding, callback) {
-            hash.update(chunk);
             bytes += chunk.length;
+            if (digest !== undefined)
+                return callback(verdict()); // more than the manifest's size
+            hash.update(chunk);
+            if (bytes >= expected.size) {
+                const problem = verdict();
+                if (problem)
+                    return callback(problem);
+            }
             callback(null, chunk);
         },
         flush(callback) {
-            const actual = hash.digest('hex');
-            if (bytes !== expected.size || actual !== expected.sha256) {
-                callback(new s3_errors/* S3Error */.Dg(`${file} (${expected.what}) has ${bytes} bytes and SHA-256 ${actual} on disk; the manifest records ${expected.size} bytes and ${expected.sha256}. The local backup changed or is damaged; nothing was stored under ${(0,s3_url/* s3Uri */.tT)(conn.bucket, key)}. Make a new backup.`));
-            }
-            else
-                callback();
+            callback(digest === undefined ? verdict() : undefined); // shorter than the manifest's size
         },
     });
     const body = (0,external_node_stream_.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: MIB }), check, () => { });

@@ -85,21 +85,29 @@ async function uploadFileOnce(
 ): Promise<void> {
   const hash = createHash('sha256');
   let bytes = 0;
+  let digest: string | undefined;
+  const verdict = (): S3Error | undefined => {
+    const actual = (digest ??= hash.digest('hex'));
+    if (bytes === expected.size && actual === expected.sha256) return undefined;
+    return new S3Error(
+      `${file} (${expected.what}) has ${bytes} bytes and SHA-256 ${actual} on disk; the manifest records ${expected.size} bytes and ${expected.sha256}. The local backup changed or is damaged; nothing was stored under ${s3Uri(conn.bucket, key)}. Make a new backup.`,
+    );
+  };
+  // Judged before the last chunk goes on, not at the stream's end: the upload completes as soon as the
+  // store has ContentLength bytes, which can be before this stream ends (a damaged file was stored so).
   const check = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
       bytes += chunk.length;
+      if (digest !== undefined) return callback(verdict()); // more than the manifest's size
+      hash.update(chunk);
+      if (bytes >= expected.size) {
+        const problem = verdict();
+        if (problem) return callback(problem);
+      }
       callback(null, chunk);
     },
     flush(callback) {
-      const actual = hash.digest('hex');
-      if (bytes !== expected.size || actual !== expected.sha256) {
-        callback(
-          new S3Error(
-            `${file} (${expected.what}) has ${bytes} bytes and SHA-256 ${actual} on disk; the manifest records ${expected.size} bytes and ${expected.sha256}. The local backup changed or is damaged; nothing was stored under ${s3Uri(conn.bucket, key)}. Make a new backup.`,
-          ),
-        );
-      } else callback();
+      callback(digest === undefined ? verdict() : undefined); // shorter than the manifest's size
     },
   });
   const body = pipeline(createReadStream(file, { highWaterMark: MIB }), check, () => {});
