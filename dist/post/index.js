@@ -43563,9 +43563,9 @@ var agent_default = /*#__PURE__*/__nccwpck_require__.n(agent);
 var api_request = __nccwpck_require__(4043);
 var api_request_default = /*#__PURE__*/__nccwpck_require__.n(api_request);
 ;// CONCATENATED MODULE: ./src/qdrant/undici-request.ts
-// @ts-expect-error -- an internal module of undici, typed by the declaration below
+// @ts-expect-error -- an internal module of undici, without types: typed by the casts below
 
-// @ts-expect-error -- an internal module of undici, typed by the declaration below
+// @ts-expect-error -- an internal module of undici, without types: typed by the casts below
 
 const Agent = (agent_default());
 const apiRequest = (api_request_default());
@@ -44431,15 +44431,7 @@ class QdrantClient {
             with_vector: false,
             with_payload: false,
         });
-        const text = await this.retried(async () => {
-            const { response, fail } = await this.open('POST', route, { json, signal });
-            try {
-                return await response.body.text();
-            }
-            catch (error) {
-                throw fail(error);
-            }
-        });
+        const text = await this.postText(route, json, signal);
         const answer = this.parseAnswer('POST', route, 200, text);
         const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]));
         if (!Array.isArray(answer.points) || ids.length !== answer.points.length) {
@@ -44457,15 +44449,9 @@ class QdrantClient {
         const exact = await this.exactIds(route, body(false, false), points.length, options.signal);
         return withExactIds(points, exact.ids, route);
     }
-    postPoints(route, json, signal) {
-        return this.retried(() => this.send('POST', route, { json, signal }));
-    }
-    /**
-     * Integer ids above 2^53 lose digits in JSON.parse. The same request without vectors and payload is
-     * answered as `{"id":…}` records only, so the ids can be read exactly from its text.
-     */
-    async exactIds(route, json, expected, signal) {
-        const text = await this.retried(async () => {
+    /** A read-only POST's answer as text (retried like a GET): for ids that JSON.parse would round. */
+    postText(route, json, signal) {
+        return this.retried(async () => {
             const { response, fail } = await this.open('POST', route, { json, signal });
             try {
                 return await response.body.text();
@@ -44474,6 +44460,16 @@ class QdrantClient {
                 throw fail(error);
             }
         });
+    }
+    postPoints(route, json, signal) {
+        return this.retried(() => this.send('POST', route, { json, signal }));
+    }
+    /**
+     * Integer ids above 2^53 lose digits in JSON.parse. The same request without vectors and payload is
+     * answered as `{"id":…}` records only, so the ids can be read exactly from its text.
+     */
+    async exactIds(route, json, expected, signal) {
+        const text = await this.postText(route, json, signal);
         const ids = [...text.matchAll(/\{"id":(\d+|"[^"]*")/g)].map((m) => exactId(m[1]));
         if (ids.length !== expected) {
             throw new QdrantError(`The ids of ${route} changed between two reads (${expected} then ${ids.length} points): is the collection being written to?`, { method: 'POST', path: route });
@@ -44567,11 +44563,11 @@ class QdrantClient {
         const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
         // Not AbortSignal.timeout + AbortSignal.any: on Node 24 each such pair, tied to the run's long-lived
         // cancellation signal, stayed in memory until its deadline (an hour by default): a backup of 1,000 small
-        // collections grew to 246 MiB of RSS. A timer and a listener cleared at the end of the call do not.
+        // collections peaked at 248 MiB of RSS. A timer and a listener cleared at the end of the call do not.
         const controller = new AbortController();
-        const deadline = { aborted: false };
+        let timedOut = false;
         const timer = setTimeout(() => {
-            deadline.aborted = true;
+            timedOut = true;
             controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
         }, timeoutMs);
         timer.unref(); // the socket keeps the process alive while the call runs
@@ -44591,7 +44587,7 @@ class QdrantClient {
         // with the signal's reason, an error that would otherwise read as a retryable failure (and each retry
         // gets a fresh deadline). Both are recognised by the state of the signals, whatever error undici reports.
         const fail = (error) => {
-            if (deadline.aborted)
+            if (timedOut)
                 return this.timedOut(method, route, Date.now() - started, timeoutMs);
             if (options.signal?.aborted)
                 return this.cancelled(method, route, error);

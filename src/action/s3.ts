@@ -3,9 +3,7 @@ import * as core from '@actions/core';
 import type { BackupResult } from '../core/backup.js';
 import type { Reporter } from '../core/reporter.js';
 import type { S3Options } from '../storage/s3-settings.js';
-
-/** The S3 code and the AWS SDK, loaded only by a run that uses S3: the others start faster and smaller. */
-const s3Backups = () => import('../storage/s3-backups.js');
+import { loadS3Backups } from '../storage/s3-load.js';
 import { formatBytes } from '../util/format.js';
 import type { Options } from './inputs.js';
 
@@ -16,7 +14,7 @@ export async function copyToS3(
   reporter: Reporter,
 ): Promise<string[]> {
   const copy = await (
-    await s3Backups()
+    await loadS3Backups()
   ).copyBackupToS3({ ...options.s3, url: options.s3.url! }, result.path, result.manifest, reporter);
   core.setOutput('s3-uri', copy.uri);
   const lines = [`S3: **${copy.uri}** (${copy.objects} objects, ${formatBytes(copy.bytes)})`];
@@ -37,5 +35,5 @@ export async function fetchFromS3(
   into: string,
   reporter: Reporter,
 ): Promise<{ folder: string; uri: string }> {
-  return (await s3Backups()).fetchBackupFromS3(s3, into, reporter);
+  return (await loadS3Backups()).fetchBackupFromS3(s3, into, reporter);
 }

@@ -5,16 +5,14 @@ import * as path from 'node:path';
 import type { BackupResult } from '../core/backup.js';
 import type { Reporter } from '../core/reporter.js';
 import type { S3Options } from '../storage/s3-settings.js';
-
-/** The S3 code and the AWS SDK, loaded only by a run that uses S3: the others start faster and smaller. */
-const s3Backups = () => import('../storage/s3-backups.js');
+import { loadS3Backups } from '../storage/s3-load.js';
 import { formatBytes } from '../util/format.js';
 
 /** With --to: uploads the finished backup and applies --keep / --keep-days there; returns report lines. */
 export async function storeInS3(s3: S3Options, result: BackupResult, reporter: Reporter): Promise<string[]> {
   if (!s3.url) return [];
   const copy = await (
-    await s3Backups()
+    await loadS3Backups()
   ).copyBackupToS3({ ...s3, url: s3.url }, result.path, result.manifest, reporter);
   const lines = [`Stored in S3: ${copy.uri} (${copy.objects} objects, ${formatBytes(copy.bytes)})`];
   if (copy.retention) lines.push(`Retention deleted ${copy.retention.deleted.length} older backup(s) in S3.`);
@@ -29,7 +27,7 @@ export async function fetchS3Backup(
   if (!s3.url) return undefined;
   const into = await mkdtemp(path.join(os.tmpdir(), 'qdrant-snapshot-s3-'));
   try {
-    const fetched = await (await s3Backups()).fetchBackupFromS3({ ...s3, url: s3.url }, into, reporter);
+    const fetched = await (await loadS3Backups()).fetchBackupFromS3({ ...s3, url: s3.url }, into, reporter);
     return { ...fetched, remove: () => rm(into, { recursive: true, force: true }) };
   } catch (error) {
     await rm(into, { recursive: true, force: true });
@@ -38,5 +36,5 @@ export async function fetchS3Backup(
 }
 
 export async function listS3(s3: S3Options): Promise<string[]> {
-  return (await s3Backups()).listS3BackupLines({ ...s3, url: s3.url! });
+  return (await loadS3Backups()).listS3BackupLines({ ...s3, url: s3.url! });
 }

@@ -4,7 +4,7 @@ import { say, setting, subject, type Message, type S3SettingId, type SettingId }
 import { DEFAULT_VERIFY_LEVEL, VERIFY_LEVELS, type VerifyLevel } from './verify-content.js';
 
 export const IF_EXISTS = ['fail', 'skip', 'overwrite'] as const;
-/** What a backup records of each collection's content (see FingerprintScope). */
+/** What a backup records of each collection's content (see core/fingerprint/model.ts). */
 export const FINGERPRINTS = ['sample', 'full'] as const;
 export type IfExists = (typeof IF_EXISTS)[number];
 

@@ -73,7 +73,8 @@ export async function verifyContent(
     `manifest.json: collection ${expected.name} fingerprint`,
   );
   if (level === 'full' && fingerprint.scope === 'sample') {
-    // Refused before the restore (checkVerifyLevel); reached by `verify` of a live server.
+    // Restore and `verify` refuse this before touching the server (checkVerifyLevel): a problem, not a
+    // silent downgrade to sample, for any other caller.
     problems.push(SAMPLE_ONLY);
     return problems;
   }

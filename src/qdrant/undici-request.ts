@@ -3,9 +3,9 @@
 // The paths are undici's own modules (the package has no `exports` map); the version is pinned and
 // test/unit/undici-request.test.ts fails if they move.
 import type { Agent as AgentType, Dispatcher } from 'undici';
-// @ts-expect-error -- an internal module of undici, typed by the declaration below
+// @ts-expect-error -- an internal module of undici, without types: typed by the casts below
 import AgentModule from 'undici/lib/dispatcher/agent.js';
-// @ts-expect-error -- an internal module of undici, typed by the declaration below
+// @ts-expect-error -- an internal module of undici, without types: typed by the casts below
 import requestModule from 'undici/lib/api/api-request.js';
 
 export const Agent = AgentModule as typeof AgentType;
